@@ -1,0 +1,2 @@
+"""An educational neural-network playground."""
+__version__ = "0.1.0"
