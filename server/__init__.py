@@ -1,0 +1,1 @@
+"""Server side: torch trainer, jobs, classroom, HTTP endpoints and the command line."""
