@@ -47,8 +47,10 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self.input = x
-        self.pre_activation = x @ self.params["W"] + self.params["b"]
-        self.output = self.activation.forward(self.pre_activation)
+        z = x @ self.params["W"]
+        z += self.params["b"]  # in place: one array less to allocate
+        self.pre_activation = z
+        self.output = self.activation.forward(z)
         return self.output
 
     def backward(self, grad_output, need_input_grad=True):
@@ -61,9 +63,14 @@ class Dense(Layer):
         fused gradient (e.g. softmax with cross-entropy gives p - y)."""
         self.grad_pre_activation = dz
         x = self.input
-        x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
-        np.matmul(x2.T, dz2, out=self.grads["W"])
-        np.sum(dz2, axis=0, out=self.grads["b"])
+        if x.ndim > 2:  # a sequence: every step counts as an example
+            x, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
+        else:
+            dz2 = dz
+        np.matmul(x.T, dz2, out=self.grads["W"])
+        # add.reduce, not np.sum: the same sum without np.sum's Python
+        # wrapper, which costs more than the sum itself on a small batch.
+        np.add.reduce(dz2, axis=0, out=self.grads["b"])
         return dz @ self.params["W"].T if need_input_grad else None
 
     def fans(self, name):

@@ -97,12 +97,13 @@ class Model:
             grad = self.layers[position].backward(grad, need)
         return grad
 
-    def loss_and_gradients(self, x, targets, training=True) -> float:
+    def loss_and_gradients(self, x, targets, training=True, with_loss=True) -> float | None:
         """One forward and backward pass on a batch of encoded targets
-        (``head.targets``); gradients land in ``grads``."""
+        (``head.targets``); gradients land in ``grads``. ``with_loss=False``
+        skips computing the loss value (the gradient does not need it)."""
         a = self.forward(x, training)
         z = self.output_layer.pre_activation
-        loss = self.head.loss(z, a, targets)
+        loss = self.head.loss(z, a, targets) if with_loss else None
         self.backward(self.head.grad(z, a, targets))
         return loss
 

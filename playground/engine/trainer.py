@@ -46,10 +46,12 @@ class Trainer:
         self._cursor += len(batch)
         return batch
 
-    def train_step(self) -> float:
-        """One optimiser step on the next batch; returns the batch's data loss."""
+    def train_step(self, with_loss: bool = True) -> float | None:
+        """One optimiser step on the next batch; returns the batch's data
+        loss (None with ``with_loss=False``, which saves its computation)."""
         batch = self.next_batch()
-        loss = self.model.loss_and_gradients(self.x[batch], self.targets[batch], training=True)
+        loss = self.model.loss_and_gradients(self.x[batch], self.targets[batch], training=True,
+                                             with_loss=with_loss)
         self.optimizer.step(self.model.params, self.update_direction())
         self.step += 1
         return loss
@@ -85,6 +87,20 @@ class Trainer:
             if scale < 1.0:
                 grads = grads * scale
         return grads
+
+    def progress_state(self) -> dict:
+        """Where the run is — step, epoch, batch order, random state — so that a
+        snapshot resumes on exactly the batches it would have seen."""
+        return {"step": self.step, "epochs_done": self.epochs_done, "order": self._order.tolist(),
+                "cursor": self._cursor, "rng": self.rng.bit_generator.state}
+
+    def load_progress_state(self, state: dict) -> None:
+        order = np.asarray(state["order"], dtype=np.int64)
+        if sorted(order.tolist()) != list(range(len(self.x))):
+            raise ValueError("the saved batch order does not fit this training set")
+        self.step, self.epochs_done = int(state["step"]), int(state["epochs_done"])
+        self._order, self._cursor = order, int(state["cursor"])
+        self.rng.bit_generator.state = state["rng"]
 
     def penalty(self) -> float:
         """The regularisation term: l1·Σ|w| + ½·l2·Σw² over the weights."""

@@ -130,3 +130,33 @@ def test_simple_rnn_gradient_comes_mostly_from_recent_steps():
     norms = gradient_by_distance(Model(spec), x, labels)[0]
     assert norms.shape == (21,)
     assert norms[15:].sum() < 0.01 * norms[:5].sum()
+
+
+def test_dense_grid_path_matches_the_general_forward_pass():
+    """neuron_grid's columns-layout path for dense stacks gives what a plain forward pass gives."""
+    from playground.engine.probes import layer_outputs
+    for raw in ({"task": {"dataset": "blobs", "options": {"classes": 4}},
+                 "layers": [{"type": "dense", "units": 5, "activation": "relu"}, {"type": "dropout", "rate": 0.3},
+                            {"type": "dense", "units": 3, "activation": "swish"}]},
+                {"task": {"dataset": "circle", "features": ["x1", "x2", "sin_x2"]},
+                 "layers": [{"type": "dense", "units": 4, "activation": "tanh"}]}):
+        spec = Spec.from_dict(raw)
+        model = Model(spec)
+        inputs = np.random.default_rng(0).standard_normal((300, len(spec.task.input_features)))
+        fast = neuron_grid(model, inputs)
+        general = [np.moveaxis(out, -1, 0) for out in layer_outputs(model, inputs)]
+        assert len(fast) == len(general)
+        for a, b in zip(fast, general):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_browser_tanh_formula_is_tanh():
+    """In Pyodide, big arrays take tanh from exp (np.tanh is slow there); it must be tanh."""
+    from playground.engine.activations import _tanh_from_exp
+    z = np.linspace(-60, 60, 20001)
+    np.testing.assert_allclose(_tanh_from_exp(z), np.tanh(z), rtol=0, atol=5e-16)
+    z32 = z.astype(np.float32)
+    result = _tanh_from_exp(z32)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, np.tanh(z32), rtol=0, atol=3e-7)
+    assert _tanh_from_exp(np.array([-1e30, 1e30])).tolist() == [-1.0, 1.0]
