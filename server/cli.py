@@ -13,20 +13,56 @@ def main(argv=None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5006, help="port (default 5006)")
     serve.add_argument("--show", action="store_true", help="open the page in a browser")
+    serve.add_argument("--pyodide-dir", metavar="DIR",
+                       help="the Pyodide files to serve (default: static/pyodide, see 'playground pyodide fetch')")
+    serve.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="how long a page waits for its engine to start before it reports an error (default 60)")
 
     bench = commands.add_parser("bench", help="measure speed; prints figures and writes them as JSON")
-    bench.add_argument("target", choices=["engine"], nargs="?", default="engine",
-                       help="engine: the numpy engine in this Python")
-    bench.add_argument("--out", default="bench-results/engine.json", help="where to write the JSON")
-    bench.add_argument("--seconds", type=float, default=2.0, help="time spent on each measurement")
+    bench.add_argument("target", choices=["engine", "browser"], nargs="?", default="engine",
+                       help="engine: the numpy engine in this Python; browser: the page in Chromium "
+                            "against a plain-JavaScript baseline")
+    bench.add_argument("--out", help="where to write the JSON (default bench-results/<target>.json)")
+    bench.add_argument("--seconds", type=float, help="time spent on each measurement (engine 2, browser 10)")
+    bench.add_argument("--pyodide-dir", metavar="DIR", help="browser: the Pyodide files to serve")
+    bench.add_argument("--chromium", default="chromium", help="browser: the Chromium executable")
+    bench.add_argument("--rounds", type=int, default=3, help="browser: rounds of each (the median is reported)")
+
+    pyodide = commands.add_parser("pyodide", help="the Pyodide files the browser engine runs on")
+    pyodide_commands = pyodide.add_subparsers(dest="pyodide_command", required=True)
+    fetch = pyodide_commands.add_parser("fetch", help="put the pinned Pyodide files into the folder the app serves, "
+                                                      "checking every sha256")
+    fetch.add_argument("--from", dest="source", metavar="SOURCE",
+                       help="a local folder, file:// or http(s):// folder URL with the Pyodide 0.27.7 files "
+                            "(default: $PLAYGROUND_PYODIDE_SOURCE, else the official CDN)")
+    fetch.add_argument("--dest", metavar="DIR", help="where to put them (default: the app's static/pyodide)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         from .web import serve as run_server
-        run_server(args.host, args.port, show=args.show)
-    elif args.command == "bench":
+        run_server(args.host, args.port, show=args.show, pyodide_dir=args.pyodide_dir,
+                   boot_timeout=args.boot_timeout)
+    elif args.command == "bench" and args.target == "engine":
         from playground.bench import run_engine_benchmark
-        run_engine_benchmark(args.out, seconds=args.seconds)
+        run_engine_benchmark(args.out or "bench-results/engine.json", seconds=args.seconds or 2.0)
+    elif args.command == "bench":
+        import shutil
+
+        from .browser_bench import run_browser_benchmark
+        chromium = shutil.which(args.chromium) or args.chromium
+        run_browser_benchmark(args.out or "bench-results/browser.json", pyodide_dir=args.pyodide_dir,
+                              chromium=chromium, seconds=args.seconds or 8.0, rounds=args.rounds)
+    elif args.command == "pyodide":
+        from pathlib import Path
+
+        from .pyodide_files import PYODIDE_VERSION, PyodideFetchError, default_destination, fetch_pyodide
+        destination = Path(args.dest).expanduser() if args.dest else default_destination()
+        try:
+            files = fetch_pyodide(destination, args.source)
+        except PyodideFetchError as error:
+            print(f"playground pyodide fetch: {error}", file=sys.stderr)
+            return 1
+        print(f"Pyodide {PYODIDE_VERSION} is ready in {destination} ({len(files)} files checked)")
     return 0
 
 

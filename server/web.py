@@ -1,13 +1,93 @@
-"""The web server: the Panel page (and, later, the REST and websocket endpoints)."""
+"""The web server: the Panel page, its assets, the Pyodide files and the
+engine bundle (later also the REST and websocket endpoints)."""
 from __future__ import annotations
 
+import socket
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
 import panel as pn
+from tornado.web import RequestHandler
 
-from playground.app.page import TITLE, create_page
+from playground.app.engine_bundle import EngineBundle
+from playground.app.network_view import ASSETS
+from playground.app.page import TITLE, PageConfig, create_page
+
+from .pyodide_files import check_pyodide, default_destination
 
 
-def serve(host: str, port: int, *, show: bool = False) -> None:
+class EngineBundleHandler(RequestHandler):
+    """GET /engine.zip: the engine's Python sources for the browser worker."""
+
+    def initialize(self, bundle: EngineBundle):
+        self.bundle = bundle
+
+    def get(self):
+        self.set_header("Content-Type", "application/zip")
+        # The URL carries the bundle's version, so the browser may keep it.
+        if self.get_argument("v", "") == self.bundle.version:
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        else:
+            self.set_header("Cache-Control", "no-cache")
+        self.write(self.bundle.data)
+
+
+def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None):
+    """The page factory and the Tornado options shared by `serve` and the tests."""
+    pyodide_dir = Path(pyodide_dir) if pyodide_dir else default_destination()
+    problems = check_pyodide(pyodide_dir) if pyodide_dir.is_dir() else [f"{pyodide_dir} does not exist"]
+    if problems:
+        print("Warning: the in-browser engine cannot start until the Pyodide files are in place "
+              f"({'; '.join(problems[:3])}). Run: playground pyodide fetch", file=sys.stderr, flush=True)
+        pyodide_dir.mkdir(parents=True, exist_ok=True)
+    bundle = EngineBundle.build()
+    config = PageConfig(bundle_url=f"engine.zip?v={bundle.version}", boot_timeout=boot_timeout)
+    options = {
+        "static_dirs": {"assets": str(ASSETS), "pyodide": str(pyodide_dir), **(static_dirs or {})},
+        "extra_patterns": [(r"/engine\.zip", EngineBundleHandler, {"bundle": bundle})],
+    }
+
+    def page():  # Panel calls a plain function once per session (a partial it would render)
+        return create_page(config)
+
+    return page, options
+
+
+def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_timeout: float = 60.0) -> None:
+    page, options = server_options(pyodide_dir, boot_timeout)
     origins = [f"{name}:{port}" for name in {host, "localhost", "127.0.0.1"}]
     print(f"Serving the playground at http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
-    pn.serve({"/": create_page}, address=host, port=port, show=show, title=TITLE,
-             websocket_origin=origins, threaded=False)
+    pn.serve({"/": page}, address=host, port=port, show=show, title=TITLE, websocket_origin=origins,
+             threaded=False, **options)
+
+
+@contextmanager
+def serve_in_thread(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None,
+                    extra_patterns=()):
+    """The app as `playground serve` runs it, in a thread on a free loopback
+    port (for tests and benchmarks); yields the page's URL."""
+    page, options = server_options(pyodide_dir, boot_timeout, static_dirs)
+    options["extra_patterns"] += list(extra_patterns)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    thread = pn.serve({"/": page}, address="127.0.0.1", port=port, show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}"], **options)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                thread.stop()
+                raise
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        thread.stop()

@@ -24,8 +24,10 @@ def import_with_blocked(modules, blocked):
 
 @pytest.mark.parametrize("modules, blocked", [
     (["playground.spec"], ["numpy", "panel", "bokeh", "param", "torch", "server"]),
-    (["playground.engine", "playground.engine.probes", "playground.data"], ["panel", "bokeh", "param", "torch", "server"]),
-    (["playground.app.page", "server.cli", "server.web"], ["torch"]),
+    (["playground.engine", "playground.engine.probes", "playground.data", "playground.frames", "playground.session",
+      "playground.snapshot", "playground.worker_api", "playground.spec.edits", "playground.spec.sharing"],
+     ["panel", "bokeh", "param", "torch", "server"]),
+    (["playground.app.page", "server.cli", "server.web", "server.pyodide_files"], ["torch"]),
 ])
 def test_layer_imports_only_what_it_may(modules, blocked):
     run = import_with_blocked(modules, blocked)

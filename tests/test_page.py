@@ -1,15 +1,75 @@
-"""The spec checker on the page says what is wrong, and where."""
-from playground.app.page import STARTER_SPEC, SpecChecker
+"""The page's Python side: the state refuses bad edits with a message, the
+controls edit the spec and follow it, the JSON editor says what is wrong."""
+from playground.app.controls import DataControls, RunControls
+from playground.app.network_view import NetworkView
+from playground.app.page import STARTER_SPEC, SpecEditor
+from playground.app.state import PlaygroundState
+from playground.spec import Dense, Spec, Task
 
 
-def test_valid_spec_shows_its_layers():
-    report = SpecChecker.report(STARTER_SPEC.to_json())
-    text = str(report.objects[0].object) + str(report.objects[1].object)
-    assert "Valid" in text and "layer 1 (dense)" in text and "output layer" in text
+def make_state(spec=STARTER_SPEC):
+    return PlaygroundState(spec=spec)
 
 
-def test_invalid_spec_names_the_place():
-    report = SpecChecker.report('{"layers": [{"type": "dense", "units": 0}]}')
-    assert report.alert_type == "danger"
-    assert "layer 1 (dense): units must be from 1 to 1,024, got 0" in report.object
-    assert "layers.0.units" in report.object
+def test_edits_by_name_and_refusals_with_a_message():
+    state = make_state()
+    assert state.edit("add_neuron", layer=0)
+    assert state.spec.layers[0].units == 5 and state.message == ""
+    assert not state.edit("add_neuron", layer=7)
+    assert "there is no layer 8" in state.message and state.spec.layers[0].units == 5
+    assert not state.edit("format_disk")
+    assert "Unknown edit" in state.message
+    assert not state.edit("add_neuron", layer="first")  # malformed arguments from a page
+    assert "refused" in state.message
+
+
+def test_controls_edit_the_spec_and_follow_it():
+    state = make_state()
+    view = NetworkView(state)
+    run, data = RunControls(state, view), DataControls(state)
+    run.learning_rate.value = 0.3
+    data.noise.value = 20
+    data.dataset.value = "spiral"
+    run.regularization.value = "L2"
+    run.rate.value = 0.01
+    data.layers.value = 4
+    spec = state.spec
+    assert spec.training.learning_rate == 0.3 and spec.task.noise == 0.2 and spec.task.dataset == "spiral"
+    assert spec.training.l2 == 0.01 and spec.training.l1 == 0.0 and len(spec.layers) == 4
+    # a spec from elsewhere (a link, a snapshot): the widgets show it
+    state.replace_spec(Spec(task=Task("blobs", options={"classes": 5}), layers=(Dense(3, "relu"),)))
+    assert run.problem.value == "multiclass" and data.dataset.value == "blobs" and data.classes.value == 5
+    assert data.classes.visible and run.activation.value == "relu" and data.layers.value == 1
+    assert state.message == ""
+
+
+def test_view_gets_the_spec_and_a_link_that_reproduces_it():
+    state = make_state()
+    view = NetworkView(state)
+    state.edit("add_layer")
+    assert Spec.from_json(view.spec_json) == state.spec
+    from playground.spec.sharing import spec_from_link
+    assert spec_from_link(view.share_query.split("=", 1)[1]) == state.spec
+
+
+def test_view_messages_reach_the_state():
+    state = make_state()
+    view = NetworkView(state)
+    view._handle_msg({"type": "edit", "op": "toggle_feature", "feature": "sin_x1"})
+    assert "sin_x1" in state.spec.task.features
+    view._handle_msg({"type": "summary", "step": 25, "train_loss": 0.5, "test_loss": 0.6})
+    assert state.summary["step"] == 25
+    view._handle_msg("not even a dict")  # ignored, not a crash
+
+
+def test_json_editor_applies_a_valid_spec_and_explains_an_invalid_one():
+    state = make_state()
+    editor = SpecEditor(state)
+    editor.text = '{"task": {"dataset": "xor"}, "layers": [{"type": "dense", "units": 0}]}'
+    editor.apply_text()
+    alert = editor.feedback.objects[0]
+    assert alert.alert_type == "danger" and "layer 1 (dense): units must be from 1 to 1,024, got 0" in alert.object
+    assert state.spec == STARTER_SPEC, "an invalid spec changes nothing"
+    editor.text = Spec(task=Task("xor"), layers=(Dense(3),)).to_json()
+    editor.apply_text()
+    assert state.spec.task.dataset == "xor" and state.spec.layers == (Dense(3),)

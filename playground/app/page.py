@@ -1,27 +1,58 @@
-"""The playground page. For now: a spec editor that checks a model as you
-type and shows every layer's shapes — the live network view comes next."""
+"""The playground page: controls, the live network view, the loss chart,
+and the model as JSON for those who want to read or paste it."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import panel as pn
 import param
 
 from playground.spec import Dense, Spec, SpecError, Task, describe_shape, plan_layers
+from playground.spec.sharing import QUERY_KEY, spec_from_link
+
+from .controls import DataControls, RunControls
+from .loss_chart import LossChart
+from .network_view import NetworkView
+from .state import PlaygroundState
 
 TITLE = "Neural-network playground"
 
-STARTER_SPEC = Spec(task=Task("xor"), layers=(Dense(4), Dense(2)))
+#: The first thing a learner sees: the classic playground's circle.
+STARTER_SPEC = Spec(task=Task("circle"), layers=(Dense(4), Dense(2)))
 
 
-class SpecChecker(pn.viewable.Viewer):
-    """Edit a model spec (JSON) and see whether it is valid, and why not."""
+@dataclass(frozen=True)
+class PageConfig:
+    """Where the browser finds what it needs, relative to the page."""
 
-    text = param.String(default=STARTER_SPEC.to_json(indent=2))
+    assets_url: str = "assets/"
+    pyodide_url: str = "pyodide/"
+    bundle_url: str = "engine.zip"
+    boot_timeout: float = 60.0
 
-    def __panel__(self):
-        editor = pn.widgets.TextAreaInput.from_param(
-            self.param.text, name="Model spec (JSON)", height=460, sizing_mode="stretch_width")
-        return pn.Row(editor, pn.panel(pn.bind(self.report, self.param.text), sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width")
+
+class SpecEditor(pn.viewable.Viewer):
+    """The model as JSON: read it, or paste one and apply it."""
+
+    text = param.String()
+
+    def __init__(self, state: PlaygroundState, **params):
+        super().__init__(**params)
+        self.state = state
+        self.text = state.spec.to_json(indent=2)
+        state.param.watch(lambda event: setattr(self, "text", event.new.to_json(indent=2)), "spec")
+        self.apply = pn.widgets.Button(label="Apply", color="primary", width=90)
+        self.apply.on_click(lambda _: self.apply_text())
+        self.feedback = pn.Column()
+
+    def apply_text(self) -> None:
+        try:
+            spec = Spec.from_json(self.text)
+        except SpecError:
+            self.feedback.objects = [self.report(self.text)]
+            return
+        self.state.replace_spec(spec.with_weights(None))
+        self.feedback.objects = [self.report(self.text)]
 
     @staticmethod
     def report(text: str):
@@ -31,20 +62,50 @@ class SpecChecker(pn.viewable.Viewer):
             where = f" (at `{error.path}`)" if error.path else ""
             return pn.pane.Alert(f"**This spec cannot be used{where}.**\n\n{error}", alert_type="danger")
         rows = ["| layer | input | output | parameters |", "|---|---|---|---|"]
-        for plan in plan_layers(spec):
+        plans = plan_layers(spec)
+        for plan in plans:
             rows.append(f"| {plan.label} | {describe_shape(plan.input_shape)} | "
                         f"{describe_shape(plan.output_shape)} | {plan.parameter_count:,} |")
-        total = sum(plan.parameter_count for plan in plan_layers(spec))
+        total = sum(plan.parameter_count for plan in plans)
         return pn.Column(
             pn.pane.Alert(f"**Valid**: dataset *{spec.task.info.title}*, {total:,} parameters.",
                           alert_type="success"),
             pn.pane.Markdown("\n".join(rows)))
 
+    def __panel__(self):
+        editor = pn.widgets.TextAreaInput.from_param(self.param.text, label="Model spec (JSON)", height=320,
+                                                     sizing_mode="stretch_width")
+        return pn.Card(editor, self.apply, self.feedback, title="Model as JSON", collapsed=True,
+                       sizing_mode="stretch_width")
 
-def create_page():
+
+def initial_spec() -> tuple[Spec, str]:
+    """The spec in the page's link, or the starter; a damaged link says so."""
+    args = pn.state.session_args or {}
+    code = (args.get(QUERY_KEY) or [b""])[0]
+    if not code:
+        return STARTER_SPEC, ""
+    try:
+        return spec_from_link(code.decode("ascii", "replace")), ""
+    except SpecError as error:
+        return STARTER_SPEC, f"{error} The page started from the default model instead."
+
+
+def create_page(config: PageConfig = PageConfig()):
+    spec, problem = initial_spec()
+    state = PlaygroundState(spec=spec, message=problem)
+    benchmark = (pn.state.session_args or {}).get("bench") == [b"1"]  # see server/browser_bench.py
+    view = NetworkView(state, assets_url=config.assets_url, pyodide_url=config.pyodide_url,
+                       bundle_url=config.bundle_url, boot_timeout=config.boot_timeout, benchmark=benchmark,
+                       sizing_mode="stretch_width")
     intro = pn.pane.Markdown(
-        f"# {TITLE}\n"
-        "Build small feed-forward, convolutional and recurrent networks, train them and look inside. "
-        "The live network view is on its way; meanwhile, describe a model as JSON and the playground "
-        "checks it, layer by layer.")
-    return pn.Column(intro, SpecChecker(), sizing_mode="stretch_width", margin=(10, 20))
+        f"## {TITLE}\n"
+        "Build a network, press **Train** and watch it learn: every square is a neuron, showing its output "
+        "over the input plane. **Orange means negative, blue positive** — in every map, edge and point.",
+        margin=(0, 10))
+    return pn.Column(
+        intro,
+        RunControls(state, view),
+        pn.Row(pn.Column(DataControls(state), LossChart(state), width=230),
+               pn.Column(view, SpecEditor(state), sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+        sizing_mode="stretch_width", margin=(5, 10))

@@ -1,0 +1,188 @@
+// The browser's training engine: a Web Worker running Pyodide + numpy and the
+// playground's own Python engine (playground/worker_api.py, shipped by the
+// server as a zip of the package's sources).
+//
+// While playing it trains K optimiser steps, posts a frame (transferable
+// bytes, see playground/frames.py), and repeats; K adapts so that training
+// takes about FRAME_BUDGET_MS per frame. The page acknowledges frames as it
+// draws them; at most maxInFlight wait, so nothing queues up without bound.
+//
+// Messages in:  boot, setup, play, pause, step, reset, set_weight, ack,
+//               snapshot, load_snapshot, mode
+// Messages out: status, ready, error, frame, snapshot, loaded, failed
+
+const FRAME_BUDGET_MS = 12;
+let maxInFlight = 1; // one frame drawn for each frame trained; 2 in the benchmark, which overlaps them
+const MAX_STEPS_PER_FRAME = 2000;
+
+let api = null; // playground.worker_api, once booted
+let playing = false;
+let epochPerFrame = false; // benchmark mode: exactly one epoch per frame
+let epochsPerFrame = 1; // the learner's speed: at most this many epochs between frames
+let stepsPerFrame = 1;
+let inFlight = 0;
+let scheduled = false;
+let pendingSpec = null; // a spec that arrived before the engine was ready
+
+const wake = new MessageChannel(); // zero-delay scheduling between frames
+wake.port1.onmessage = () => {
+  scheduled = false;
+  guarded(trainOneFrame);
+};
+
+function post(type, fields = {}, transfer = []) {
+  self.postMessage({ type, ...fields }, transfer);
+}
+
+function status(stage, progress) {
+  post("status", { stage, progress });
+}
+
+function pythonMessage(error) {
+  // A Python exception arrives as a PythonError whose message ends with the
+  // "Type: message" line; the learner needs that line, not the traceback.
+  const text = String(error && error.message ? error.message : error);
+  const lines = text.trim().split("\n");
+  const last = lines[lines.length - 1];
+  return last.replace(/^(playground\.spec\.errors\.)?SpecError: /, "");
+}
+
+function guarded(action, fields = {}) {
+  try {
+    action();
+  } catch (error) {
+    playing = false;
+    post("failed", { ...fields, message: pythonMessage(error) });
+  }
+}
+
+async function boot({ pyodideUrl, bundleUrl }) {
+  const started = performance.now();
+  status("Loading the Python runtime (Pyodide, about 12 MB)", 0.05);
+  try {
+    importScripts(pyodideUrl + "pyodide.js");
+  } catch (error) {
+    throw new Error(`pyodide.js could not be loaded from ${pyodideUrl}: the server is missing its Pyodide files`);
+  }
+  const pyodide = await loadPyodide({ indexURL: pyodideUrl, stdout: () => {}, stderr: () => {} });
+  status("Loading numpy", 0.6);
+  const failures = [];
+  await pyodide.loadPackage("numpy", { errorCallback: (m) => failures.push(m), messageCallback: () => {} });
+  if (failures.length) {
+    throw new Error("numpy could not be loaded: " + failures.join("; "));
+  }
+  status("Loading the playground engine", 0.85);
+  const response = await fetch(bundleUrl);
+  if (!response.ok) {
+    throw new Error(`the engine bundle could not be loaded (${response.status} ${response.statusText} from ${bundleUrl})`);
+  }
+  pyodide.unpackArchive(await response.arrayBuffer(), "zip", { extractDir: "/engine" });
+  pyodide.runPython("import sys; sys.path.insert(0, '/engine')");
+  api = pyodide.pyimport("playground.worker_api");
+  post("ready", { seconds: (performance.now() - started) / 1000 });
+  if (pendingSpec !== null) {
+    const spec = pendingSpec;
+    pendingSpec = null;
+    handlers.setup({ spec });
+  }
+  schedule();
+}
+
+function sendFrame(trainMs = 0) {
+  const started = performance.now();
+  const proxy = api.frame();
+  const bytes = proxy.toJs();
+  proxy.destroy();
+  inFlight += 1;
+  post("frame", { buffer: bytes.buffer, trainMs, frameMs: performance.now() - started }, [bytes.buffer]);
+}
+
+function schedule() {
+  if (playing && api && !scheduled && inFlight < maxInFlight) {
+    scheduled = true;
+    wake.port2.postMessage(null);
+  }
+}
+
+function trainOneFrame() {
+  if (!playing || !api || inFlight >= maxInFlight) return;
+  const start = performance.now();
+  if (epochPerFrame) {
+    api.train_epoch();
+  } else {
+    api.train(stepsPerFrame);
+    const elapsed = Math.max(performance.now() - start, 0.05);
+    const ideal = (stepsPerFrame * FRAME_BUDGET_MS) / elapsed;
+    // As many steps as fit the time budget, but no more than the speed asks for.
+    const cap = Math.max(1, Math.round(epochsPerFrame * api.steps_per_epoch()));
+    stepsPerFrame = Math.max(1, Math.min(MAX_STEPS_PER_FRAME, cap, Math.round(0.7 * stepsPerFrame + 0.3 * ideal)));
+  }
+  sendFrame(performance.now() - start);
+  schedule();
+}
+
+const handlers = {
+  setup({ spec }) {
+    if (!api) {
+      pendingSpec = spec;
+      return;
+    }
+    api.setup(spec);
+    sendFrame();
+  },
+  play() {
+    playing = true;
+    schedule();
+  },
+  pause() {
+    playing = false;
+  },
+  step() {
+    api.train(api.steps_per_epoch()); // an epoch's worth of batches, wherever the run stands
+    sendFrame();
+  },
+  reset() {
+    api.reset();
+    sendFrame();
+  },
+  set_weight({ layer, name, index, value }) {
+    api.set_weight(layer, name, index, value);
+    sendFrame();
+  },
+  ack({ count = 1 }) {
+    inFlight = Math.max(0, inFlight - count);
+    schedule();
+  },
+  mode({ epochPerFrame: exact, epochsPerFrame: speed }) {
+    if (exact !== undefined) {
+      epochPerFrame = Boolean(exact);
+      maxInFlight = epochPerFrame ? 2 : 1;
+    }
+    if (speed !== undefined) epochsPerFrame = speed;
+  },
+  snapshot({ id }) {
+    post("snapshot", { id, text: api.snapshot_json() });
+  },
+  load_snapshot({ id, text }) {
+    const spec = api.load_snapshot(text);
+    post("loaded", { id, spec });
+    sendFrame();
+  },
+};
+
+self.onmessage = async (event) => {
+  const message = event.data;
+  if (message.type === "boot") {
+    try {
+      await boot(message);
+    } catch (error) {
+      post("error", { message: String(error && error.message ? error.message : error) });
+    }
+    return;
+  }
+  const handler = handlers[message.type];
+  if (!handler) return;
+  // Before the engine is ready only the settings are kept; the rest needs it.
+  if (!api && !["setup", "play", "pause", "mode"].includes(message.type)) return;
+  guarded(() => handler(message), { request: message.type, id: message.id });
+};

@@ -1,0 +1,158 @@
+"""The controls around the network view: the run (play, step, reset) and
+hyper-parameters across the top, the data on the left. Every widget edits
+the spec through PlaygroundState, and follows the spec when it changes
+from elsewhere (a link, a snapshot, a lesson)."""
+from __future__ import annotations
+
+import panel as pn
+
+from playground.spec import ACTIVATIONS, DATASETS, OPTIMIZERS, Dense, Spec
+from playground.spec.edits import MAX_HIDDEN_LAYERS, PROBLEMS, problem_of
+
+from .network_view import NetworkView
+from .state import PlaygroundState
+
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATIONS = {"None": "none", "L1": "l1", "L2": "l2"}
+
+
+def _numbers(values, current) -> dict:
+    """Options for a select of numbers, the spec's current value included."""
+    return {f"{v:g}": v for v in sorted(set(values) | {current})}
+
+
+class Synced(pn.viewable.Viewer):
+    """Widgets that edit the spec and follow it; ``_syncing`` stops the echo."""
+
+    def __init__(self, state: PlaygroundState, **params):
+        super().__init__(**params)
+        self.state = state
+        self._syncing = False
+        state.param.watch(lambda event: self._follow(event.new), "spec")
+
+    def _follow(self, spec: Spec) -> None:
+        self._syncing = True
+        try:
+            self.follow(spec)
+        finally:
+            self._syncing = False
+
+    def follow(self, spec: Spec) -> None:
+        raise NotImplementedError
+
+    def _on(self, widget, action):
+        widget.param.watch(lambda event: None if self._syncing else action(event.new), "value")
+        return widget
+
+
+class RunControls(Synced):
+    """Play/pause, step, reset and the training hyper-parameters."""
+
+    def __init__(self, state: PlaygroundState, view: NetworkView, **params):
+        super().__init__(state, **params)
+        self.view = view
+        # No hover tooltips on these buttons: Bokeh shows them over the next button.
+        self.play = pn.widgets.Button(label="▶ Train", color="primary", width=110)
+        self.play.on_click(lambda _: setattr(state, "playing", not state.playing))
+        state.param.watch(lambda event: self._show_playing(event.new), "playing")
+        self.step = pn.widgets.Button(label="Step", width=70)
+        self.step.on_click(lambda _: (setattr(state, "playing", False), view.step()))
+        self.reset = pn.widgets.Button(label="Reset", width=70)
+        self.reset.on_click(lambda _: (setattr(state, "playing", False), view.reset()))
+        training = state.spec.training
+        self.learning_rate = self._on(pn.widgets.Select(
+            label="Learning rate", options=_numbers(LEARNING_RATES, training.learning_rate),
+            value=training.learning_rate, width=110), lambda v: state.edit("set_training", learning_rate=v))
+        self.optimizer = self._on(pn.widgets.Select(label="Optimizer", options=list(OPTIMIZERS), width=110),
+                                  lambda v: state.edit("set_training", optimizer=v))
+        self.activation = self._on(pn.widgets.Select(label="Activation (all layers)", width=150),
+                                   lambda v: v != "mixed" and state.edit("set_activation", activation=v))
+        self.regularization = self._on(pn.widgets.Select(label="Regularization", options=list(REGULARIZATIONS),
+                                                         width=110), self._set_regularization)
+        self.rate = self._on(pn.widgets.Select(label="Regularization rate", width=140),
+                             lambda v: self._set_regularization(self.regularization.value))
+        self.problem = self._on(pn.widgets.Select(label="Problem type", options=list(PROBLEMS), width=140),
+                                lambda v: state.edit("set_problem", problem=v))
+        self.follow(state.spec)
+
+    def _show_playing(self, playing: bool) -> None:
+        self.play.label = "❚❚ Pause" if playing else "▶ Train"
+
+    def _set_regularization(self, label: str) -> None:
+        kind = REGULARIZATIONS.get(label, "none")
+        rate = self.rate.value or 0.0
+        self.state.edit("set_training", l1=rate if kind == "l1" else 0.0, l2=rate if kind == "l2" else 0.0)
+
+    def follow(self, spec: Spec) -> None:
+        training = spec.training
+        self.learning_rate.options = _numbers(LEARNING_RATES, training.learning_rate)
+        self.learning_rate.value = training.learning_rate
+        self.optimizer.value = training.optimizer
+        activations = {layer.activation for layer in spec.layers if isinstance(layer, Dense)}
+        self.activation.options = list(ACTIVATIONS) + (["mixed"] if len(activations) > 1 else [])
+        self.activation.value = activations.pop() if len(activations) == 1 else (
+            "mixed" if activations else "tanh")
+        if training.l1 or training.l2:
+            self.regularization.value = "L1" if training.l1 and not training.l2 else "L2"
+        # At rate 0 the spec has no kind: keep the learner's choice, so that
+        # choosing L2 and then a rate works.
+        rate = training.l1 or training.l2
+        self.rate.options = _numbers(REGULARIZATION_RATES, rate)
+        self.rate.value = rate
+        self.problem.value = problem_of(spec)
+
+    def __panel__(self):
+        return pn.Row(self.play, self.step, self.reset, self.learning_rate, self.optimizer, self.activation,
+                      self.regularization, self.rate, self.problem, align="end", styles={"flex-wrap": "wrap"})
+
+
+class DataControls(Synced):
+    """Which data, how much of it trains, how noisy, batches, new data."""
+
+    def __init__(self, state: PlaygroundState, **params):
+        super().__init__(state, **params)
+        self.dataset = self._on(pn.widgets.Select(label="Dataset", width=190),
+                                lambda v: state.edit("set_task", dataset=v))
+        self.classes = self._on(pn.widgets.IntSlider(label="Classes", start=3, end=5, width=190),
+                                lambda v: state.edit("set_task", options={"classes": v}))
+        self.ratio = self._on(pn.widgets.IntSlider(label="Training data (%)", start=10, end=90, step=10, width=190),
+                              lambda v: state.edit("set_task", train_ratio=v / 100))
+        self.noise = self._on(pn.widgets.IntSlider(label="Noise (%)", start=0, end=50, step=5, width=190),
+                              lambda v: state.edit("set_task", noise=v / 100))
+        self.batch = self._on(pn.widgets.IntSlider(label="Batch size", start=1, end=30, width=190),
+                              lambda v: state.edit("set_training", batch_size=v))
+        self.regenerate = pn.widgets.Button(label="Regenerate data", width=190)
+        self.regenerate.on_click(lambda _: state.edit("set_task", seed=(state.spec.task.seed + 1) % 2**32))
+        self.layers = pn.widgets.IntInput(label="Hidden layers", start=0, end=MAX_HIDDEN_LAYERS, width=190)
+        self._on(self.layers, self._set_layer_count)
+        self.message = pn.pane.Alert("", alert_type="warning", visible=False, width=190)
+        state.param.watch(lambda event: self._show_message(event.new), "message")
+        self.follow(state.spec)
+
+    def _set_layer_count(self, count: int) -> None:
+        current = len(self.state.spec.layers)
+        while count > current and self.state.edit("add_layer"):
+            current += 1
+        while count < current and self.state.edit("remove_layer"):
+            current -= 1
+
+    def _show_message(self, text: str) -> None:
+        self.message.object = text
+        self.message.visible = bool(text)
+
+    def follow(self, spec: Spec) -> None:
+        problem = problem_of(spec)
+        self.dataset.options = {DATASETS[name].title: name for name in PROBLEMS[problem]}
+        self.dataset.value = spec.task.dataset
+        self.classes.visible = spec.task.dataset == "blobs"
+        if spec.task.dataset == "blobs":
+            self.classes.value = spec.task.option("classes")
+        self.ratio.value = int(round(spec.task.train_ratio * 10)) * 10
+        self.noise.value = min(50, int(round(spec.task.noise * 20)) * 5)
+        self.batch.value = min(30, spec.training.batch_size)
+        self.layers.value = len(spec.layers)
+
+    def __panel__(self):
+        return pn.Column(pn.pane.Markdown("### Data"), self.dataset, self.classes, self.ratio, self.noise,
+                         self.batch, self.regenerate, self.layers, self.message, width=210)
