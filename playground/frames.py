@@ -33,8 +33,7 @@ def _pad(size: int) -> int:
 
 def encode(header: dict, arrays: dict[str, np.ndarray]) -> bytes:
     """Pack a header and arrays into one buffer."""
-    layout, blobs = [], []
-    prepared = {}
+    layout, prepared = [], {}
     for name, value in arrays.items():
         value = np.ascontiguousarray(value)
         if value.dtype.name not in _DTYPES:

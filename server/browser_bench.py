@@ -97,9 +97,11 @@ def _baseline_round(browser, url: str, seconds: float) -> dict:
     page = context.new_page()
     page.goto(f"{url}bench/baseline.html")
     _wait(page, "() => window.baselineReady === true", 60)
+    # page.evaluate has no timeout of its own: race the run against one.
+    limit = seconds * 1000 + 60000
     result = page.evaluate(f"""() => Promise.race([
         window.runBaseline(2000, {seconds * 1000}),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('baseline timed out')), {seconds * 1000 + 60000}))])""")
+        new Promise((_, reject) => setTimeout(() => reject(new Error('baseline timed out')), {limit}))])""")
     context.close()
     return {"ticks_per_s": result["ticks"] / result["seconds"], "train_loss": result["losses"]["trainLoss"]}
 
@@ -169,7 +171,10 @@ def run_browser_benchmark(out: str, pyodide_dir=None, chromium: str = "chromium"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2))
     r = report["results"]
-    spread = lambda rows: f"{min(x['ticks_per_s'] for x in rows):.1f}–{max(x['ticks_per_s'] for x in rows):.1f}"
+
+    def spread(rows):
+        return f"{min(x['ticks_per_s'] for x in rows):.1f}–{max(x['ticks_per_s'] for x in rows):.1f}"
+
     print(f"Browser benchmark (Chromium {version}), median of {rounds} rounds")
     print(f"  our engine (Pyodide worker), ticks/s    {engine:8.1f}   (range {spread(engine_rounds)}; target 60)")
     print(f"    per tick: worker training {r['worker_train_ms_per_tick']:.1f} ms, frame "

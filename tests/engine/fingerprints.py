@@ -3,8 +3,6 @@ Pyodide: seeded initial weights, seeded datasets, forward outputs, a
 training run's losses and validation messages. Plain Python + numpy."""
 from __future__ import annotations
 
-import numpy as np
-
 from playground.data import make_dataset
 from playground.engine import Model, Trainer
 from playground.spec import Spec, SpecError, Task

@@ -55,7 +55,9 @@ import {{ readFileSync }} from "node:fs";
 const bytes = readFileSync({json.dumps(str(frame))});
 const {{ header, arrays }} = decodeFrame(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 const out = {{ header, arrays: {{}} }};
-for (const [name, a] of Object.entries(arrays)) out.arrays[name] = {{ shape: a.shape, type: a.data.constructor.name, values: Array.from(a.data) }};
+for (const [name, a] of Object.entries(arrays)) {{
+  out.arrays[name] = {{ shape: a.shape, type: a.data.constructor.name, values: Array.from(a.data) }};
+}}
 console.log(JSON.stringify(out));
 """
     run = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)

@@ -7,7 +7,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from playground.engine import Model, Trainer  # noqa: E402
-from playground.spec import Spec  # noqa: E402
 from server.torch_model import TorchNet, loss as torch_loss, targets as torch_targets  # noqa: E402
 
 from .cases import CASES, case_batch, case_spec  # noqa: E402

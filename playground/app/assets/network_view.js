@@ -682,12 +682,8 @@ class NetworkView {
     context.putImageData(image, 0, 0);
   }
 
-  pointColor(label) {
+  classColor(label) {
     if (this.outputUnits() > 1) return this.palette.classes[label % this.palette.classes.length];
-    if (this.spec.output.loss === "squared_error" && !Number.isInteger(label)) {
-      const t = tableIndex(label) * 3;
-      return `rgb(${this.table[t]},${this.table[t + 1]},${this.table[t + 2]})`;
-    }
     return label > 0 ? this.palette.positive : this.palette.negative;
   }
 
@@ -703,7 +699,7 @@ class NetworkView {
         const label = labels.data[k];
         context.beginPath();
         context.arc(x, y, size / 90, 0, 2 * Math.PI);
-        context.fillStyle = regression ? this.regressionColor(label) : this.pointColor(label);
+        context.fillStyle = regression ? this.valueColor(label) : this.classColor(label);
         context.fill();
         context.lineWidth = size / 250;
         context.strokeStyle = test ? "#000000" : "#ffffff";
@@ -714,7 +710,8 @@ class NetworkView {
     if (this.showTest) draw(this.data.test, this.data.labelsTest, true);
   }
 
-  regressionColor(value) {
+  // The palette's colour for a value in [-1, 1] (regression targets, biases).
+  valueColor(value) {
     const t = tableIndex(value) * 3;
     return `rgb(${this.table[t]},${this.table[t + 1]},${this.table[t + 2]})`;
   }
@@ -774,7 +771,7 @@ class NetworkView {
           context.globalAlpha = 1;
         }
         if (node.hasBias && bias && bias.shape[0] === column.nodes.length) {
-          context.fillStyle = this.regressionColor(Math.tanh(bias.data[i]));
+          context.fillStyle = this.valueColor(Math.tanh(bias.data[i]));
           context.fillRect(node.x - 5, node.y + box - 3, 8, 8);
           context.strokeStyle = "#495057";
           context.strokeRect(node.x - 5, node.y + box - 3, 8, 8);
