@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from playground import frames
+import time
+
+from playground import frames, view_data
+from playground.coach import Coach
 from playground.data import grid_points, make_dataset, point_features
 from playground.engine import Model, Trainer
 from playground.engine.probes import neuron_grid
@@ -18,6 +21,14 @@ from playground.spec import FEATURES, Spec
 SURFACE = 100  # the output surface is SURFACE × SURFACE
 MAP_STRIDE = 5  # neuron maps take every 5th cell: 20 × 20, exactly the 20 × 20 grid's centres
 MAP = SURFACE // MAP_STRIDE
+#: The views a frame can carry extras for (the network view needs none).
+VIEWS = ("gradients", "activations", "cnn", "rnn", "landscape")
+GRADIENT_SAMPLE = 256  # training examples for the gradient-flow view
+ACTIVITY_SAMPLE = 128  # training examples for unit states and the activation matrix
+PCA_SAMPLE = 300
+BOW_SAMPLE = 16  # sequences for the gradient-through-time bars
+BOW_INTERVAL = 1.0  # seconds between two computations of those bars
+PATH_LENGTH = 300  # weights remembered for the loss landscape's path
 
 
 class TrainingSession:
@@ -29,6 +40,14 @@ class TrainingSession:
         self.data_version = 0
         self._sent_data_version = -1
         self._grid = None
+        self.views: set[str] = set()
+        self.coach = Coach()
+        self.selected_index = 0  # the example the views look at: a training example…
+        self.custom_example = None  # …or one the learner made (a drawn digit, a placed point)
+        self.pca_layer: int | None = None
+        self.path: list[np.ndarray] = []
+        self._pca_components = None
+        self._bow = ({}, -1e9)  # the last gradient-through-time bars and when they were made
         self.apply_spec(spec)
 
     @property
@@ -50,6 +69,9 @@ class TrainingSession:
         if self.data is None or old_spec is None or spec.task != old_spec.task:
             self.data = make_dataset(spec.task)
             self.data_version += 1
+            self.coach.reset()
+            self.custom_example = None
+            self.selected_index = 0
             self._grid = None
             if spec.task.info.kind == "points":
                 features = point_features(grid_points(SURFACE), spec.task.input_features)
@@ -58,6 +80,8 @@ class TrainingSession:
         if old is not None and spec.weights is None:
             carry_weights(old.model, model, old_spec, spec)
         trainer = Trainer.for_dataset(spec, self.data, dtype=self.dtype, model=model)
+        if old is None or [p.params for p in old.model.plans] != [p.params for p in model.plans]:
+            self.path, self._pca_components, self._bow = [], None, ({}, -1e9)
         if old is not None:
             trainer.step, trainer.epochs_done = old.step, old.epochs_done
             same_layout = [p.params for p in old.model.plans] == [p.params for p in model.plans]
@@ -69,6 +93,50 @@ class TrainingSession:
         """Start again on the same data: weights from the seed, step 0."""
         model = Model(self.spec.with_weights(None), self.dtype)
         self.trainer = Trainer.for_dataset(self.spec, self.data, dtype=self.dtype, model=model)
+        self.coach.reset()
+        self.path, self._bow = [], ({}, -1e9)
+
+    # --- what the views look at ----------------------------------------------------
+
+    def set_views(self, views, pca_layer: int | None = None) -> None:
+        """The views on the page: frames carry their extras only."""
+        unknown = set(views) - set(VIEWS)
+        if unknown:
+            raise ValueError(f"unknown views: {', '.join(sorted(unknown))}; known: {', '.join(VIEWS)}")
+        if "landscape" not in views:
+            self.path = []
+        self.views = set(views)
+        self.pca_layer = pca_layer
+
+    def select(self, index: int | None = None, values=None) -> None:
+        """Look at one training example, or at one the learner made: a point
+        (x1, x2) for the 2-D tasks, an image or a sequence otherwise."""
+        if values is None:
+            if not 0 <= int(index) < len(self.data.x_train):
+                raise ValueError(f"there is no training example {index}; there are {len(self.data.x_train)}")
+            self.selected_index, self.custom_example = int(index), None
+            return
+        values = np.asarray(values, dtype=np.float64)
+        if self.is_points:
+            if values.shape != (2,):
+                raise ValueError("a point is two coordinates (x1, x2)")
+            values = point_features(values[None], self.spec.task.input_features)[0]
+        expected = self.data.x_train.shape[1:]
+        if values.shape != expected:
+            raise ValueError(f"the example must have shape {expected}, got {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the example holds a value that is not a number")
+        self.custom_example = values.astype(self.dtype)
+
+    @property
+    def example(self) -> np.ndarray:
+        if self.custom_example is not None:
+            return self.custom_example
+        return self.data.x_train[self.selected_index].astype(self.dtype)
+
+    def _sample(self, size: int):
+        """The first examples of the (already shuffled) training set."""
+        return self.data.x_train[:size].astype(self.dtype), self.data.y_train[:size]
 
     def set_weight(self, layer: int, name: str, index: int, value: float) -> None:
         """Set one parameter (a weight or a bias) by its flat index."""
@@ -92,9 +160,14 @@ class TrainingSession:
         """The few numbers Python (lessons, classroom, charts) needs."""
         model, data, trainer = self.model, self.data, self.trainer
         train_loss, train_accuracy = model.evaluate(data.x_train, data.y_train)
-        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test)
+        test_loss, test_accuracy, test_predicted = model.evaluate(data.x_test, data.y_test, predictions=True)
         norms = model.gradient_norms()
+        confusion = None
+        if model.head.is_classification and np.isfinite(test_loss):
+            classes = max(model.head.classes, 2)
+            confusion = view_data.confusion(test_predicted, data.y_test, classes)
         return {
+            "confusion": confusion,
             "step": trainer.step, "epoch": round(trainer.epoch, 4),
             "train_loss": frames.finite_or_none(train_loss), "test_loss": frames.finite_or_none(test_loss),
             "train_accuracy": train_accuracy, "test_accuracy": test_accuracy,
@@ -107,10 +180,16 @@ class TrainingSession:
     def frame(self) -> tuple[dict, dict]:
         """Header and arrays of one frame (see playground.frames)."""
         header = self.summary()
-        header.update(kind="frame", dataset=self.spec.task.dataset, data_version=self.data_version)
+        header.update(kind="frame", dataset=self.spec.task.dataset, data_version=self.data_version,
+                      views=sorted(self.views), selected=None if self.custom_example is not None
+                      else self.selected_index)
         arrays = {}
-        if self.is_points:
+        healthy = not header["diverged"]
+        if self.is_points and healthy:
             header.update(self._surface_and_maps(arrays))
+        header["coach"] = [advice.to_dict() for advice in self._coach(header, healthy)]
+        if healthy:
+            self._view_extras(header, arrays)
         for position, layer in enumerate(self.model.layers):
             for name, value in layer.params.items():
                 arrays[f"param/{position}/{name}"] = value.astype(np.float32)
@@ -121,6 +200,88 @@ class TrainingSession:
                 header["feature_names"] = list(FEATURES)
             self._sent_data_version = self.data_version
         return header, arrays
+
+    def _coach(self, header: dict, healthy: bool):
+        states, activations = {}, {}
+        if healthy:
+            x, _ = self._sample(ACTIVITY_SAMPLE)
+            self.model.forward(x, training=False)
+            for position in view_data.unit_layers(self.model):
+                layer = self.model.layers[position]
+                states[position] = view_data.unit_states(layer)
+                activations[position] = view_data._activation_name(layer)
+        return self.coach.observe(header, states, activations)
+
+    def _view_extras(self, header: dict, arrays: dict) -> None:
+        model, views = self.model, self.views
+        if "gradients" in views:
+            x, y = self._sample(GRADIENT_SAMPLE)
+            extra_header, extra = view_data.gradient_flow(model, x, model.head.targets(y, self.dtype))
+            header.update(extra_header)
+            arrays.update(extra)
+        if "activations" in views:
+            x, y = self._sample(ACTIVITY_SAMPLE)
+            extra_header, extra = view_data.unit_activity(model, x, y, model.head.classes)
+            header.update(extra_header)
+            arrays.update(extra)
+            self._pca(header, arrays)
+            model.forward(self.example[None], training=False)
+            for position, layer in enumerate(model.layers):
+                if layer.output.ndim == 2:
+                    arrays[f"act/{position}"] = layer.output[0].astype(np.float32)
+            if self.is_points:
+                arrays["act/input"] = self.example.astype(np.float32)
+        if "cnn" in views and self.spec.task.info.kind == "image":
+            extra_header, extra = view_data.cnn_data(model, self.example)
+            header.update(extra_header)
+            arrays.update(extra)
+        if "rnn" in views and self.spec.task.info.kind == "sequence":
+            extra_header, extra = view_data.rnn_data(model, self.example)
+            arrays.update(extra)
+            bars, made = self._bow
+            if time.perf_counter() - made >= BOW_INTERVAL:
+                x, y = self._sample(BOW_SAMPLE)
+                bars = view_data.rnn_gradient_bars(model, x, y)[1]
+                self._bow = (bars, time.perf_counter())
+            arrays.update(bars)
+        if "landscape" in views:
+            self.path.append(model.params.astype(np.float64))
+            if len(self.path) > PATH_LENGTH:  # keep the start: thin out the middle
+                self.path = self.path[:1] + self.path[1::2]
+
+    def _pca(self, header: dict, arrays: dict) -> None:
+        """A hidden layer's activations on training examples, in two dimensions."""
+        positions = view_data.unit_layers(self.model)
+        if not positions:
+            return
+        position = self.pca_layer if self.pca_layer in positions else positions[-1]
+        x, y = self._sample(PCA_SAMPLE)
+        self.model.forward(x, training=False)
+        values, _ = view_data._unit_values(self.model.layers[position])
+        coordinates, explained, self._pca_components = view_data.pca_projection(values, self._pca_components)
+        arrays["pca/points"] = coordinates.astype(np.float32)
+        if y.ndim == 1:
+            arrays["pca/labels"] = y.astype(np.float32 if y.dtype.kind == "f" else np.int32)
+        header.update(pca_layer=position, pca_explained=[float(v) for v in explained])
+
+    def probe(self, name: str, arguments: dict) -> tuple[dict, dict]:
+        """Something a view asks for on demand: "landscape", or "top_inputs"
+        (the training inputs that excite a filter the most)."""
+        model = self.model
+        if name == "landscape":
+            x, y = self._sample(256)
+            return view_data.landscape(model, x, model.head.targets(y, self.dtype), self.path,
+                                       size=int(arguments.get("size", 21)))
+        if name == "top_inputs":
+            layer, unit = int(arguments["layer"]), int(arguments["unit"])
+            if not 0 <= layer < len(model.layers) - 1:
+                raise ValueError(f"there is no hidden layer {layer + 1}")
+            x = self.data.x_train.astype(self.dtype)
+            units = model.layers[layer].plan.output_shape[0]
+            if not 0 <= unit < units:
+                raise ValueError(f"layer {layer + 1} has no unit {unit + 1}")
+            return view_data.top_inputs(model, x, layer, unit, int(arguments.get("count", 8)))
+        raise ValueError(f"unknown probe {name!r}")
 
     def encoded_frame(self) -> bytes:
         header, arrays = self.frame()
@@ -176,6 +337,7 @@ class TrainingSession:
                                       for name, value in snapshot.optimizer_state.items()})
         if snapshot.progress is not None:
             trainer.load_progress_state(snapshot.progress)
+        self.coach.reset()
         # The spec keeps its weights out of later edits: they live in the model now.
         self.spec = self.spec.with_weights(None)
 

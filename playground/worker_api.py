@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from playground import frames
 from playground.session import TrainingSession
 from playground.snapshot import read_snapshot_text
 from playground.spec import Spec
@@ -49,6 +50,22 @@ def frame() -> bytes:
 
 def summary_json() -> str:
     return json.dumps(_session.summary())
+
+
+def set_views(views_json: str) -> None:
+    """{"views": [...], "pca_layer": n}: the views on the page."""
+    request = json.loads(views_json)
+    _session.set_views(request.get("views", []), request.get("pca_layer"))
+
+
+def select(index=None, values_json: str | None = None) -> None:
+    """Look at training example ``index``, or at an example the learner made (JSON)."""
+    _session.select(index, None if values_json is None else json.loads(values_json))
+
+
+def probe(name: str, arguments_json: str) -> bytes:
+    header, arrays = _session.probe(name, json.loads(arguments_json))
+    return frames.encode(dict(header, kind="probe", probe=name), arrays)
 
 
 def snapshot_json() -> str:

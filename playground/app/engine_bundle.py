@@ -13,9 +13,10 @@ from pathlib import Path
 import playground
 
 PACKAGE = Path(playground.__file__).resolve().parent
-#: What the worker needs, relative to the package; app/, bench.py stay out.
-INCLUDED = ("__init__.py", "frames.py", "session.py", "snapshot.py", "worker_api.py",
-            "spec/*.py", "engine/*.py", "data/*.py", "data/files/*.npz", "data/files/*.txt")
+#: What the worker needs, relative to the package: everything but the app
+#: (Panel) and the CPython benchmark.
+INCLUDED = ("*.py", "spec/*.py", "engine/*.py", "data/*.py", "data/files/*.npz", "data/files/*.txt")
+EXCLUDED = ("bench.py",)
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class EngineBundle:
 
     @classmethod
     def build(cls) -> "EngineBundle":
-        paths = sorted({path for pattern in INCLUDED for path in PACKAGE.glob(pattern)})
+        paths = sorted({path for pattern in INCLUDED for path in PACKAGE.glob(pattern)
+                        if path.relative_to(PACKAGE).as_posix() not in EXCLUDED})
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in paths:

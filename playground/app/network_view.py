@@ -8,7 +8,7 @@ import param
 from panel.custom import JSComponent
 
 from playground.session import MAP
-from playground.spec import ACTIVATIONS, FEATURE_LABELS, Spec, SpecError
+from playground.spec import ACTIVATIONS, DATASETS, FEATURE_LABELS, Spec, SpecError, task_classes
 from playground.spec.sharing import QUERY_KEY, spec_to_link
 
 from . import palette
@@ -35,6 +35,8 @@ class NetworkView(JSComponent):
     feature_labels = param.Dict(default=dict(FEATURE_LABELS))
     activations = param.List(default=list(ACTIVATIONS))
     map_size = param.Integer(MAP)
+    dataset_kinds = param.Dict(default={name: info.kind for name, info in DATASETS.items()})
+    classes = param.Integer(0, doc="Classes of the current task (0 for regression).")
     engine_status = param.String("", doc="What the engine is doing while it starts; 'ready' or 'failed' after.")
     engine_ready = param.Boolean(False)
     engine_error = param.String("")
@@ -52,6 +54,7 @@ class NetworkView(JSComponent):
         self.param.watch(lambda event: setattr(state, "engine_ready", event.new), "engine_ready")
 
     def _show(self, spec: Spec) -> None:
+        self.classes = task_classes(spec.task)
         self.spec_json = spec.to_json(weights=False)
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 

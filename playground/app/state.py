@@ -16,6 +16,8 @@ EDITS = {
     "set_task": edits.set_task,
     "set_problem": edits.set_problem,
     "set_training": edits.set_training,
+    "insert_layer": lambda spec, index, layer: edits.insert_layer(spec, index, layer),
+    "set_layer": lambda spec, layer, **fields: edits.set_layer(spec, layer, **fields),
 }
 
 

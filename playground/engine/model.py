@@ -107,19 +107,25 @@ class Model:
         self.backward(self.head.grad(z, a, targets))
         return loss
 
-    def evaluate(self, x, labels, chunk: int = 1024) -> tuple[float, float | None]:
-        """Mean loss and accuracy (None for regression) over a whole set, in chunks."""
+    def evaluate(self, x, labels, chunk: int = 1024, predictions: bool = False):
+        """Mean loss and accuracy (None for regression) over a whole set, in
+        chunks; with ``predictions=True`` also what the model predicts for each."""
         targets = self.head.targets(labels, self.dtype)
-        total_loss, correct, count = 0.0, 0.0, 0
+        total_loss, correct, count, predicted = 0.0, 0.0, 0, []
         for start in range(0, len(x), chunk):
             a = self.forward(x[start:start + chunk])
             z = self.output_layer.pre_activation
             n = len(a)
             total_loss += self.head.loss(z, a, targets[start:start + chunk]) * n
+            guess = self.head.predict(a)
             if self.head.is_classification:
-                correct += self.head.accuracy(a, labels[start:start + chunk]) * n
+                correct += float(np.mean(guess == labels[start:start + chunk])) * n
+            if predictions:
+                predicted.append(guess)
             count += n
         accuracy = correct / count if self.head.is_classification else None
+        if predictions:
+            return total_loss / count, accuracy, np.concatenate(predicted)
         return total_loss / count, accuracy
 
     def predict(self, x):

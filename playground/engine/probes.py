@@ -66,7 +66,7 @@ def activations_for(model, example) -> list[dict]:
     return out
 
 
-class _KeepGradients:
+class KeepGradients:
     """Put the model's training gradients back after a probe's backward pass."""
 
     def __init__(self, model):
@@ -84,7 +84,7 @@ def saliency(model, x, class_index=None) -> np.ndarray:
     score of ``class_index`` (the predicted class when None; the single
     output for one-unit models). The score is the output layer's
     pre-activation (the logit), so saturation of the output does not hide it."""
-    with _KeepGradients(model):
+    with KeepGradients(model):
         a = model.forward(x, training=False)
         z = model.output_layer.pre_activation
         seed = np.zeros_like(z)
@@ -122,7 +122,7 @@ def gradient_parts_by_distance(model, x, labels) -> dict[int, np.ndarray]:
     sources = np.arange(steps) if per_step else np.array([steps - 1])
     copies = len(sources)
     targets = model.head.targets(np.asarray(labels), model.dtype)
-    with _KeepGradients(model):
+    with KeepGradients(model):
         a = model.forward(np.concatenate([x] * copies), training=False)
         z = model.output_layer.pre_activation
         # The head averages over all copies; scale back to one batch's mean.

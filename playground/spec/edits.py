@@ -11,16 +11,28 @@ import dataclasses
 
 from .catalogue import DATASETS, FEATURES
 from .errors import SpecError
-from .schema import Dense, Output, Spec, Task, classes_of
+from .schema import (GRU, LAYER_CLASSES, Conv2D, Dense, Flatten, MaxPool, Output, Spec, Task, Training,
+                     classes_of, layer_place, _build)
 
 MAX_HIDDEN_LAYERS = 8
 MAX_UNITS = 16
+MAX_FILTERS = 16
+MAX_KERNEL = 7
 
 #: The builder's problem types and the datasets each offers, first the default.
 PROBLEMS = {
     "classification": ("circle", "xor", "gauss", "spiral", "moons", "checkerboard"),
     "multiclass": ("blobs",),
     "regression": ("plane", "multigauss"),
+    "images": ("digits", "shapes"),
+    "sequences": ("echo", "parity", "sine", "brackets", "text"),
+}
+
+#: What a new model of each kind of data starts as: layers and training.
+STARTERS = {
+    "points": ((Dense(4), Dense(2)), Training()),
+    "image": ((Conv2D(6, 3), MaxPool(2), Flatten()), Training(optimizer="adam", learning_rate=0.01, batch_size=32)),
+    "sequence": ((GRU(16),), Training(optimizer="adam", learning_rate=0.01, batch_size=32)),
 }
 
 
@@ -29,6 +41,54 @@ def problem_of(spec: Spec) -> str:
         if spec.task.dataset in datasets:
             return problem
     return "regression" if spec.task.info.problem == "regression" else "classification"
+
+
+def insert_layer(spec: Spec, index: int, layer: dict) -> Spec:
+    """Insert a layer, given as its JSON form ({"type": "conv2d", ...}), before position ``index``."""
+    if len(spec.layers) >= MAX_HIDDEN_LAYERS:
+        raise SpecError(f"layers: the builder holds at most {MAX_HIDDEN_LAYERS} hidden layers", "layers")
+    if not 0 <= index <= len(spec.layers):
+        raise SpecError(f"layers: a layer cannot go at position {index + 1}", "layers")
+    if not isinstance(layer, dict) or layer.get("type") not in LAYER_CLASSES:
+        raise SpecError(f"layers: unknown layer type {layer.get('type') if isinstance(layer, dict) else layer!r}",
+                        "layers")
+    body = {key: value for key, value in layer.items() if key != "type"}
+    new = _build(LAYER_CLASSES[layer["type"]], body, layer_place(index, LAYER_CLASSES[layer["type"]]))
+    _check_builder_limits(index, new)
+    return spec.replace(layers=spec.layers[:index] + (new,) + spec.layers[index:], weights=None)
+
+
+def set_layer(spec: Spec, index: int, **fields) -> Spec:
+    """Change fields of one layer (units, filters, kernel, activation, type of cell …)."""
+    _check_position(spec, index)
+    layer = spec.layers[index]
+    kind = fields.pop("type", None)
+    if kind is not None and kind != layer.type:  # e.g. a recurrent cell becomes another kind of cell
+        if kind not in LAYER_CLASSES:
+            raise SpecError(f"layer {index + 1}: unknown layer type {kind!r}", f"layers.{index}.type")
+        keep = {name: getattr(layer, name) for name in ("units", "return_sequences") if hasattr(layer, name)}
+        layer = LAYER_CLASSES[kind](**{name: value for name, value in keep.items()
+                                       if name in LAYER_CLASSES[kind].__dataclass_fields__})
+    known = layer.__dataclass_fields__
+    for name in fields:
+        if name not in known:
+            raise SpecError(f"layer {index + 1} ({layer.type}): has no field {name!r}", f"layers.{index}.{name}")
+    new = dataclasses.replace(layer, **fields)
+    _check_builder_limits(index, new)
+    layers = list(spec.layers)
+    layers[index] = new
+    return spec.replace(layers=tuple(layers), weights=None)
+
+
+def _check_builder_limits(index: int, layer) -> None:
+    place = layer_place(index, layer)
+    if isinstance(layer, Conv2D):
+        if isinstance(layer.filters, int) and not 1 <= layer.filters <= MAX_FILTERS:
+            raise place.error(f"the builder holds 1 to {MAX_FILTERS} filters per layer", "filters")
+        if isinstance(layer.kernel, int) and not 1 <= layer.kernel <= MAX_KERNEL:
+            raise place.error(f"the builder's kernels are 1 to {MAX_KERNEL} pixels wide", "kernel")
+    elif hasattr(layer, "units") and isinstance(layer.units, int) and not 1 <= layer.units <= MAX_UNITS * 4:
+        raise place.error(f"the builder holds 1 to {MAX_UNITS * 4} units per layer", "units")
 
 
 def _dense_positions(spec: Spec) -> list[int]:
@@ -123,7 +183,10 @@ def set_task(spec: Spec, **changes) -> Spec:
     output = spec.output
     if _problem_shape(task) != _problem_shape(spec.task):
         output = Output()
-    return spec.replace(task=task, output=output, weights=None)
+    layers, training = spec.layers, spec.training
+    if task.info.kind != spec.task.info.kind:  # another kind of data needs another kind of model
+        layers, training = STARTERS[task.info.kind]
+    return spec.replace(task=task, output=output, layers=layers, training=training, weights=None)
 
 
 def _problem_shape(task: Task):
@@ -131,13 +194,17 @@ def _problem_shape(task: Task):
 
 
 def set_problem(spec: Spec, problem: str) -> Spec:
-    """classification, multiclass or regression: switch to that problem's first dataset."""
+    """Switch to a problem type's first dataset; a new kind of data (points,
+    images, sequences) starts from that kind's starter model."""
     if problem not in PROBLEMS:
         raise SpecError(f"task: unknown problem type {problem!r}; choose one of {', '.join(PROBLEMS)}",
                         "task.dataset")
     if problem_of(spec) == problem:
         return spec
     return set_task(spec, dataset=PROBLEMS[problem][0])
+
+
+
 
 
 def set_training(spec: Spec, **changes) -> Spec:

@@ -90,7 +90,7 @@ def test_problem_types_multiclass_and_regression(app_url, new_page):
     page = new_page(link(app_url, Spec(task=Task("circle"), layers=(Dense(6),))))
     wait_for_engine(page)
     page.get_by_role("combobox", name="Problem type").select_option("multiclass")
-    legend = page.locator(".pg-legend")
+    legend = page.locator(".pg-legend-box")
     wait_until(page, lambda: "class 3" in (legend.text_content() or ""), 15, "no legend of the 3 classes")
     assert page.get_by_role("combobox", name="Dataset").evaluate(
         "select => select.options[select.selectedIndex].text") == "Blobs"

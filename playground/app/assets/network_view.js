@@ -1,81 +1,36 @@
 // The live network view (the ESM of playground.app.network_view.NetworkView).
 //
-// It starts the training worker, draws the worker's frames — the network
-// graph with a map of every neuron's output, the edges, the decision surface
-// with the data — and turns clicks into edits. Python owns the spec: layer,
-// neuron, activation and feature edits go to Python as messages and come
-// back as a new `spec_json`; weight edits go straight to the worker.
+// The shell: it starts the training worker, receives its frames, and shows
+// them through the views — tabs whose code lives in views/*.js (the network
+// itself, gradient flow, activations, the loss landscape) — plus the output
+// panel (losses, the decision surface with the data, the confusion matrix,
+// snapshots) and the coach's advice. Python owns the spec: edits go to
+// Python as messages and come back as a new `spec_json`; weight edits,
+// selections and probes go straight to the worker.
 //
-// The ESM is loaded from a blob: URL, so other modules and the worker are
-// loaded from absolute URLs that Python passes in (assets_url, ...).
+// The ESM is loaded from a blob: URL, so the views, the decoder and the
+// worker are loaded from absolute URLs that Python passes in (assets_url…).
 
-const SVG = "http://www.w3.org/2000/svg";
 const SUMMARY_INTERVAL_MS = 200; // summaries to Python, about 5 a second
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-function svg(tag, attributes = {}) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-  return node;
-}
+const TABS = [
+  { id: "network", title: "Network" },
+  { id: "gradients", title: "Gradient flow" },
+  { id: "activations", title: "Activations" },
+  { id: "landscape", title: "Loss landscape" },
+];
+const NETWORK_VIEW = { points: "graph", image: "cnn", sequence: "rnn" };
 
 function absolute(url) {
   return new URL(url, document.baseURI).href;
 }
 
-function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-function mix(a, b, t) {
-  return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
-}
-
-// 256 colours from -1 (negative) through 0 to +1 (positive).
-function divergingTable(palette) {
-  const negative = hexToRgb(palette.negative), zero = hexToRgb(palette.zero), positive = hexToRgb(palette.positive);
-  const table = new Uint8Array(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const t = i / 255;
-    const rgb = t < 0.5 ? mix(negative, zero, t * 2) : mix(zero, positive, (t - 0.5) * 2);
-    table.set(rgb, i * 3);
-  }
-  return table;
-}
-
-function tableIndex(value) {
-  const v = value > 1 ? 1 : value < -1 ? -1 : value;
-  return Number.isFinite(v) ? Math.round((v + 1) * 127.5) : 128;
-}
-
-function formatNumber(value, digits = 3) {
-  if (value === null || value === undefined) return "—";
-  if (!Number.isFinite(value)) return String(value);
-  return value.toFixed(digits);
-}
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 class NetworkView {
-  constructor(model) {
+  constructor(model, common) {
     this.model = model;
-    this.palette = model.palette;
-    this.table = divergingTable(this.palette);
-    this.classColors = this.palette.classes.map(hexToRgb);
+    this.common = common;
+    const { el, Colours } = common;
+    this.el = el;
+    this.colours = new Colours(model.palette);
     this.spec = JSON.parse(model.spec_json);
     this.sentSpec = null;
     this.frame = null;
@@ -83,7 +38,10 @@ class NetworkView {
     this.lastSummary = 0;
     this.showTest = false;
     this.discretize = false;
-    this.layout = null;
+    this.tab = "network";
+    this.views = {}; // module name -> view instance
+    this.probes = new Map(); // id -> {resolve, reject}
+    this.probeId = 0;
     this.dataVersion = -1;
     this.stats = { frames: 0, drawn: 0, drawMs: 0 };
     this.root = el("div", { class: "pg-view" });
@@ -91,38 +49,43 @@ class NetworkView {
     this.codec = import(absolute(model.assets_url + "frame_codec.js"));
     model.on("spec_json", () => this.onSpec());
     model.on("share_query", () => this.updateAddress());
-    this.updateAddress();
     model.on("playing", () => this.onPlaying());
     model.on("msg:custom", (message) => this.onCommand(message));
-    this.resizeObserver = new ResizeObserver(() => this.rebuildGraph());
-    this.resizeObserver.observe(this.graph);
+    this.updateAddress();
     (window.playgroundViews = window.playgroundViews || []).push(this);
     // Chromium can leave a busy worker running after a reload or navigation,
     // training for nobody: end it with the page.
     this.onPageHide = () => this.destroy();
     window.addEventListener("pagehide", this.onPageHide);
     this.startWorker();
+    this.showTab("network");
   }
 
   destroy() {
     window.removeEventListener("pagehide", this.onPageHide);
     clearTimeout(this.bootTimer);
     clearInterval(this.clock);
-    this.resizeObserver.disconnect();
+    for (const view of Object.values(this.views)) if (view.destroy) view.destroy();
     if (this.worker) this.worker.terminate();
     this.worker = null;
     const views = window.playgroundViews || [];
     if (views.includes(this)) views.splice(views.indexOf(this), 1);
   }
 
+  get kind() {
+    return this.model.dataset_kinds[this.spec.task.dataset] || "points";
+  }
+
   // --- the page's structure --------------------------------------------------------
 
   buildSkeleton() {
+    const el = this.el;
     this.statusText = el("span", { class: "pg-status-text" });
     this.statusBar = el("span", { class: "pg-progress" }, el("span", { class: "pg-progress-fill" }));
     this.status = el("div", { class: "pg-status", role: "status", "aria-live": "polite" },
       this.statusText, this.statusBar);
     this.notice = el("div", { class: "pg-notice", role: "alert", hidden: true });
+    this.coach = el("div", { class: "pg-coach", "aria-live": "polite", "data-role": "coach" });
 
     this.counters = {
       epoch: el("span", { class: "pg-counter-value", "data-role": "epoch", text: "0" }),
@@ -139,15 +102,16 @@ class NetworkView {
       el("span", { class: "pg-counter" }, el("span", { class: "pg-label", text: "Step" }), this.counters.step),
       el("label", { class: "pg-counter pg-label" }, "Speed ", speed));
 
-    // The graph is drawn on one canvas each frame (edges, neuron maps, biases):
-    // restyling hundreds of SVG paths per frame costs the browser far more.
-    // Invisible SVG paths over it catch hovers and clicks on edges, and a
-    // button over each neuron takes focus, clicks and keys.
-    this.graph = el("div", { class: "pg-graph" });
-    this.graphCanvas = el("canvas", { class: "pg-graph-canvas", "aria-hidden": "true" });
-    this.edgesLayer = svg("svg", { class: "pg-edges", "aria-hidden": "true" });
-    this.mapScratch = el("canvas", { width: this.model.map_size, height: this.model.map_size });
-    this.graph.append(this.graphCanvas, this.edgesLayer);
+    this.tabs = el("div", { class: "pg-tabs", role: "tablist", "aria-label": "Views" });
+    this.tabButtons = {};
+    for (const tab of TABS) {
+      const button = el("button", { type: "button", role: "tab", class: "pg-tab", "data-tab": tab.id,
+        "aria-selected": "false", onclick: () => this.showTab(tab.id) }, tab.title);
+      button.addEventListener("keydown", (event) => this.tabKeys(event, tab.id));
+      this.tabButtons[tab.id] = button;
+      this.tabs.append(button);
+    }
+    this.viewArea = el("div", { class: "pg-view-area", role: "tabpanel" });
 
     this.loss = {
       test: el("span", { class: "pg-loss-value", "data-role": "test-loss", text: "—" }),
@@ -157,15 +121,17 @@ class NetworkView {
     this.surface = el("canvas", { class: "pg-surface", width: 100, height: 100, "data-role": "surface",
       role: "img", "aria-label": "Decision surface: the network's output over the input plane" });
     this.pointsLayer = el("canvas", { class: "pg-points", width: 600, height: 600, "aria-hidden": "true" });
-    const surfaceBox = el("div", { class: "pg-surface-box" }, this.surface, this.pointsLayer,
+    this.surfaceBox = el("div", { class: "pg-surface-box" }, this.surface, this.pointsLayer,
       el("span", { class: "pg-axis pg-axis-x-min", text: "−6" }), el("span", { class: "pg-axis pg-axis-x-max", text: "6" }),
       el("span", { class: "pg-axis pg-axis-y-min", text: "−6" }), el("span", { class: "pg-axis pg-axis-y-max", text: "6" }));
-    surfaceBox.addEventListener("mousemove", (event) => this.hoverSurface(event));
-    surfaceBox.addEventListener("mouseleave", () => this.hideTooltip());
-    this.legend = el("div", { class: "pg-legend" });
-    const toggles = el("div", { class: "pg-toggles" },
+    this.surfaceBox.addEventListener("mousemove", (event) => this.hoverSurface(event));
+    this.surfaceBox.addEventListener("mouseleave", () => this.hideTooltip());
+    this.surfaceBox.addEventListener("click", (event) => this.clickSurface(event));
+    this.legend = el("div", { class: "pg-legend-box" });
+    this.toggles = el("div", { class: "pg-toggles" },
       this.checkbox("Show test data", (on) => { this.showTest = on; this.drawPoints(); }),
       this.checkbox("Discretize output", (on) => { this.discretize = on; this.requestDraw(); }));
+    this.confusion = el("div", { class: "pg-confusion", "data-role": "confusion" });
     const fileInput = el("input", { type: "file", accept: ".json,application/json", class: "pg-file",
       "aria-label": "Load a snapshot file", onchange: (event) => this.loadSnapshotFile(event) });
     const files = el("div", { class: "pg-files" },
@@ -178,23 +144,72 @@ class NetworkView {
         el("div", {}, el("span", { class: "pg-label", text: "Test loss " }), this.loss.test),
         el("div", {}, el("span", { class: "pg-label", text: "Training loss " }), this.loss.train),
         el("div", {}, this.loss.accuracy)),
-      surfaceBox, this.legend, toggles, files);
+      this.surfaceBox, this.legend, this.toggles, this.confusion, files);
 
     this.tooltip = el("div", { class: "pg-tooltip", role: "tooltip", hidden: true });
-    this.editor = el("div", { class: "pg-editor", role: "dialog", "aria-label": "Edit weights", hidden: true });
-    this.root.append(this.status, this.notice, counters,
-      el("div", { class: "pg-main" }, this.graph, this.output), this.tooltip, this.editor);
-    this.root.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.closeEditor();
-    });
+    this.root.append(this.status, this.notice, this.coach, counters, this.tabs,
+      el("div", { class: "pg-main" }, this.viewArea, this.output), this.tooltip);
   }
 
   checkbox(label, onChange) {
+    const el = this.el;
     const input = el("input", { type: "checkbox", onchange: (event) => onChange(event.target.checked) });
     return el("label", { class: "pg-check" }, input, label);
   }
 
-  // --- the worker -----------------------------------------------------------------------
+  // --- views ------------------------------------------------------------------------
+
+  get host() {
+    return this;
+  }
+
+  async loadView(name) {
+    if (this.views[name]) return this.views[name];
+    const module = await import(absolute(`${this.model.assets_url}views/${name}.js`));
+    if (!this.views[name]) this.views[name] = new module.default(this);
+    return this.views[name];
+  }
+
+  viewFor(tab) {
+    return tab === "network" ? NETWORK_VIEW[this.kind] : tab;
+  }
+
+  async showTab(tab) {
+    this.tab = tab;
+    for (const [id, button] of Object.entries(this.tabButtons)) {
+      const selected = id === tab;
+      button.setAttribute("aria-selected", String(selected));
+      button.tabIndex = selected ? 0 : -1;
+    }
+    const name = this.viewFor(tab);
+    const view = await this.loadView(name);
+    if (this.viewFor(this.tab) !== name) return; // another tab was chosen meanwhile
+    this.activeView = view;
+    this.viewArea.replaceChildren(view.element);
+    this.viewArea.dataset.view = name;
+    if (view.setSpec) view.setSpec(this.spec);
+    this.sendViews();
+    this.requestDraw();
+  }
+
+  tabKeys(event, id) {
+    const ids = TABS.map((tab) => tab.id);
+    const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    event.preventDefault();
+    const next = ids[(ids.indexOf(id) + step + ids.length) % ids.length];
+    this.tabButtons[next].focus();
+    this.showTab(next);
+  }
+
+  // The worker computes only what the visible view needs.
+  sendViews() {
+    const view = this.activeView;
+    const needs = view && view.needs ? view.needs() : [];
+    this.post("views", { views: needs, pca_layer: view && view.pcaLayer !== undefined ? view.pcaLayer : null });
+  }
+
+  // --- the worker -------------------------------------------------------------------
 
   startWorker() {
     this.ready = false;
@@ -217,6 +232,7 @@ class NetworkView {
     this.post("boot", { pyodideUrl: absolute(this.model.pyodide_url), bundleUrl: absolute(this.model.bundle_url) });
     this.post("mode", { epochPerFrame: this.model.benchmark });
     this.sendSpec();
+    this.sendViews();
     if (this.model.playing) this.post("play");
   }
 
@@ -230,16 +246,40 @@ class NetworkView {
     this.post("setup", { spec: this.model.spec_json });
   }
 
-  bootFailed(reason) {
+  // Something a view asks the engine for on demand; resolves to {header, arrays}.
+  probe(name, args = {}) {
+    if (!this.ready) return Promise.reject(new Error("the engine is still starting"));
+    const id = ++this.probeId;
+    return new Promise((resolve, reject) => {
+      this.probes.set(id, { resolve, reject });
+      this.post("probe", { id, name, arguments: JSON.stringify(args) });
+    });
+  }
+
+  // Look at a training example ({index}) or one the learner made ({values}).
+  select(selection) {
+    this.selection = selection;
+    this.post("select", selection.values === undefined ? { index: selection.index } : { values: JSON.stringify(selection.values) });
+    this.drawPoints();
+  }
+
+  edit(op, fields = {}) {
+    this.model.send_msg({ type: "edit", op, ...fields });
+  }
+
+  bootFailed(reason, stage = "runtime") {
     if (this.ready || this.failed) return;
     this.failed = true;
     clearTimeout(this.bootTimer);
     clearInterval(this.clock);
     if (this.worker) this.worker.terminate();
     this.worker = null;
+    const el = this.el;
     const text = `The training engine could not start: ${reason}.`;
-    const advice = "The server's Pyodide files may be missing or damaged — whoever runs the server can check and " +
-      "repair them with “playground pyodide fetch”. The rest of the page still works.";
+    const advice = stage === "engine"
+      ? "This is a fault in the playground's server, not in your computer: tell whoever runs it. The rest of the page still works."
+      : "The server's Pyodide files may be missing or damaged — whoever runs the server can check and " +
+        "repair them with “playground pyodide fetch”. The rest of the page still works.";
     this.status.hidden = true;
     this.notice.replaceChildren(el("strong", { text }), el("span", { text: " " + advice + " " }),
       el("button", { type: "button", class: "pg-button", onclick: () => this.retry() }, "Try again"));
@@ -264,7 +304,7 @@ class NetworkView {
     this.model.engine_status = stage;
   }
 
-  onWorker(message) {
+  async onWorker(message) {
     switch (message.type) {
       case "status":
         this.setStatus(message.stage, message.progress);
@@ -280,13 +320,19 @@ class NetworkView {
         this.model.send_msg({ type: "ready", seconds: message.seconds });
         break;
       case "error":
-        this.bootFailed(message.message);
+        this.bootFailed(message.message, message.stage);
         break;
       case "frame":
         this.stats.workerTrainMs = (this.stats.workerTrainMs || 0) + message.trainMs;
         this.stats.workerFrameMs = (this.stats.workerFrameMs || 0) + message.frameMs;
         this.onFrame(message.buffer);
         break;
+      case "probe": {
+        const waiting = this.probes.get(message.id);
+        this.probes.delete(message.id);
+        if (waiting) waiting.resolve((await this.codec).decodeFrame(message.buffer));
+        break;
+      }
       case "snapshot":
         this.downloadSnapshot(message.text);
         break;
@@ -296,6 +342,11 @@ class NetworkView {
         this.showNotice("Snapshot loaded: training resumes where it was saved.", "info");
         break;
       case "failed":
+        if (message.request === "probe" && this.probes.has(message.id)) {
+          this.probes.get(message.id).reject(new Error(message.message));
+          this.probes.delete(message.id);
+          break;
+        }
         this.showNotice(message.request === "load_snapshot"
           ? `This snapshot cannot be loaded — ${message.message}. Nothing was changed.`
           : `The engine refused that: ${message.message}`, "error");
@@ -305,6 +356,7 @@ class NetworkView {
   }
 
   showNotice(text, kind) {
+    const el = this.el;
     this.notice.replaceChildren(el("span", { text }),
       el("button", { type: "button", class: "pg-close", "aria-label": "Dismiss", onclick: () => { this.notice.hidden = true; } }, "×"));
     this.notice.dataset.kind = kind;
@@ -332,16 +384,17 @@ class NetworkView {
       this.lastSummary = now;
       this.model.send_msg({ type: "summary", ...header });
     }
-    if (header.diverged && this.model.playing) {
-      this.model.playing = false;
-      this.showNotice("Training diverged: the loss is no longer a number. Lower the learning rate, then press Reset.", "error");
-    }
+    const stop = (header.coach || []).find((advice) => advice.severity === "stop");
+    if ((header.diverged || stop) && this.model.playing) this.model.playing = false;
   }
 
   onSpec() {
+    const before = this.kind;
     this.spec = JSON.parse(this.model.spec_json);
     this.sendSpec();
-    this.rebuildGraph();
+    if (this.kind !== before) this.showTab(this.tab); // another kind of data: another network view
+    else if (this.activeView && this.activeView.setSpec) this.activeView.setSpec(this.spec);
+    this.requestDraw();
   }
 
   // The address bar always holds a link that reproduces this run; replacing
@@ -361,10 +414,6 @@ class NetworkView {
     else if (message.command === "reset") this.post("reset");
   }
 
-  edit(op, fields = {}) {
-    this.model.send_msg({ type: "edit", op, ...fields });
-  }
-
   // --- snapshots --------------------------------------------------------------------
 
   requestSnapshot() {
@@ -377,7 +426,8 @@ class NetworkView {
 
   downloadSnapshot(text) {
     const blob = new Blob([text], { type: "application/json" });
-    const link = el("a", { href: URL.createObjectURL(blob), download: `playground-${this.spec.task.dataset}-step-${this.frame ? this.frame.header.step : 0}.json` });
+    const step = this.frame ? this.frame.header.step : 0;
+    const link = this.el("a", { href: URL.createObjectURL(blob), download: `playground-${this.spec.task.dataset}-step-${step}.json` });
     this.root.append(link);
     link.click();
     setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
@@ -399,209 +449,7 @@ class NetworkView {
     this.post("load_snapshot", { id: Date.now(), text: await file.text() });
   }
 
-  // --- the graph's layout -------------------------------------------------------------
-
-  // What the graph shows: the features column, a column per hidden layer, the
-  // output column. Rebuilt when the architecture or the size changes.
-  describeColumns() {
-    const spec = this.spec;
-    const features = Object.keys(this.model.feature_labels);
-    const points = spec.task.features && spec.task.features.length > 0;
-    if (!points) return null;
-    const columns = [{ kind: "features", nodes: features.map((name) => ({ name, enabled: spec.task.features.includes(name) })) }];
-    let units = spec.task.features.length;
-    for (const [index, layer] of spec.layers.entries()) {
-      if (layer.type === "dense") units = layer.units;
-      else if (layer.type !== "dropout") return null; // CNN and RNN layers have their own views
-      columns.push({ kind: layer.type, index, layer, nodes: Array.from({ length: units }, (_, i) => ({ i })) });
-    }
-    const outputs = this.outputUnits();
-    columns.push({ kind: "output", index: spec.layers.length, nodes: Array.from({ length: outputs }, (_, i) => ({ i })) });
-    return columns;
-  }
-
-  outputUnits() {
-    const spec = this.spec;
-    const classes = spec.task.dataset === "blobs" ? spec.task.options.classes : 2;
-    if (spec.output.activation === "softmax") return classes;
-    return 1;
-  }
-
-  rebuildGraph() {
-    const columns = this.describeColumns();
-    const width = this.graph.clientWidth;
-    const key = JSON.stringify([columns, width, this.graph.clientHeight]);
-    if (key === this.layoutKey) return;
-    this.layoutKey = key;
-    this.closeEditor();
-    for (const child of [...this.graph.children]) {
-      if (child !== this.edgesLayer && child !== this.graphCanvas) child.remove();
-    }
-    this.edgesLayer.replaceChildren();
-    if (!columns) {
-      this.layout = null;
-      this.graph.append(el("p", { class: "pg-placeholder",
-        text: "This model's layers (convolutional or recurrent) are shown by their own views; training and the loss work as usual." }));
-      return;
-    }
-    const height = Math.max(this.graph.clientHeight, 320);
-    const longest = Math.max(...columns.map((c) => c.nodes.length));
-    const top = 100;
-    const size = Math.max(16, Math.min(40, Math.floor((height - top - 10) / longest) - 8));
-    const gap = size + 8;
-    const left = 62, right = Math.max(width - size - 20, left + 200); // room for the feature labels
-    const step = (right - left) / (columns.length - 1);
-    this.layout = { columns, size, nodes: [] };
-    columns.forEach((column, c) => {
-      const x = left + c * step;
-      column.x = x;
-      column.nodes.forEach((node, i) => {
-        node.x = x;
-        node.y = top + i * gap;
-      });
-      this.graph.append(this.columnHeader(column, x, size, step));
-      column.nodes.forEach((node, i) => this.graph.append(this.nodeElement(column, node, i, size)));
-    });
-    this.graph.append(this.layersHeader(columns, size));
-    const graphHeight = top + longest * gap + 10;
-    this.graph.style.minHeight = `${graphHeight}px`;
-    this.edgesLayer.setAttribute("width", width);
-    this.edgesLayer.setAttribute("height", graphHeight);
-    const ratio = window.devicePixelRatio || 1;
-    this.graphCanvas.width = Math.round(width * ratio);
-    this.graphCanvas.height = Math.round(graphHeight * ratio);
-    this.graphCanvas.style.width = `${width}px`;
-    this.graphCanvas.style.height = `${graphHeight}px`;
-    this.graphContext = this.graphCanvas.getContext("2d");
-    this.graphContext.setTransform(ratio, 0, 0, ratio, 0, 0);
-    this.buildEdges(size);
-    this.requestDraw();
-  }
-
-  layersHeader(columns, size) {
-    const hidden = columns.filter((c) => c.kind !== "features" && c.kind !== "output");
-    const count = this.spec.layers.length;
-    const header = el("div", { class: "pg-layers-header" },
-      el("button", { type: "button", class: "pg-small", "aria-label": "Add a hidden layer", "data-role": "add-layer",
-        onclick: () => this.edit("add_layer") }, "+"),
-      el("button", { type: "button", class: "pg-small", "aria-label": "Remove the last hidden layer",
-        "data-role": "remove-layer", onclick: () => this.edit("remove_layer") }, "−"),
-      el("span", { class: "pg-heading", text: `${plural(count, "hidden layer")}` }));
-    const first = hidden.length ? hidden[0].x : columns[0].x + 120;
-    const last = hidden.length ? hidden[hidden.length - 1].x : first;
-    header.style.left = `${(first + last) / 2 + size / 2}px`;
-    return header;
-  }
-
-  columnHeader(column, x, size, step) {
-    const header = el("div", { class: "pg-column-header" });
-    // A header never spreads past half the way to its neighbours.
-    const width = Math.max(44, Math.min(120, step - 6));
-    const compact = width < 96;
-    header.style.left = `${x + size / 2}px`;
-    header.style.width = `${width}px`;
-    header.classList.toggle("pg-compact", compact);
-    if (column.kind === "features") {
-      header.classList.add("pg-features-header");
-      header.style.left = "0px";
-      header.style.width = `${x + size + 4}px`;
-      header.append(el("span", { class: "pg-heading", text: "Features" }),
-        el("span", { class: "pg-hint", text: "click: on/off" }));
-    } else if (column.kind === "output") {
-      header.append(el("span", { class: "pg-hint", text: "output" }));
-    } else if (column.kind === "dense") {
-      const index = column.index;
-      const select = el("select", { class: "pg-activation", "aria-label": `Activation of layer ${index + 1}`,
-        onchange: (event) => this.edit("set_activation", { layer: index, activation: event.target.value }) });
-      for (const name of this.model.activations) {
-        const option = el("option", { value: name, text: name });
-        if (name === column.layer.activation) option.selected = true;
-        select.append(option);
-      }
-      header.append(
-        el("div", { class: "pg-plus-minus" },
-          el("button", { type: "button", class: "pg-small", "aria-label": `Add a neuron to layer ${index + 1}`,
-            "data-role": `add-neuron-${index}`, onclick: () => this.edit("add_neuron", { layer: index }) }, "+"),
-          el("button", { type: "button", class: "pg-small", "aria-label": `Remove a neuron from layer ${index + 1}`,
-            "data-role": `remove-neuron-${index}`, onclick: () => this.edit("remove_neuron", { layer: index }) }, "−")),
-        el("span", { class: "pg-hint", text: compact ? String(column.layer.units) : plural(column.layer.units, "neuron"),
-          title: plural(column.layer.units, "neuron") }), select);
-    } else {
-      header.append(el("span", { class: "pg-hint", text: `${column.kind} ${column.layer.rate ?? ""}` }));
-    }
-    return header;
-  }
-
-  nodeElement(column, node, i, size) {
-    const labels = this.model.feature_labels;
-    let label, description;
-    if (column.kind === "features") {
-      label = labels[node.name];
-      description = node.enabled ? `Input ${label}: on (click to switch off)` : `Input ${label}: off (click to switch on)`;
-    } else if (column.kind === "output") {
-      label = this.outputUnits() > 1 ? `class ${i + 1}` : "output";
-      description = `Output ${this.outputUnits() > 1 ? `for class ${i + 1}` : ""}: open its weights`;
-    } else {
-      label = `${column.index + 1}.${i + 1}`;
-      description = `Neuron ${label}: open its weights`;
-    }
-    const button = el("button", { type: "button", class: `pg-node pg-node-${column.kind}`, "aria-label": description,
-      "data-node": column.kind === "features" ? `feature-${node.name}` : `${column.index}-${i}` });
-    button.style.left = `${node.x}px`;
-    button.style.top = `${node.y}px`;
-    button.style.width = button.style.height = `${size}px`;
-    node.element = button;
-    if (column.kind === "features") {
-      button.setAttribute("aria-pressed", node.enabled ? "true" : "false");
-      button.classList.toggle("pg-off", !node.enabled);
-      button.append(el("span", { class: "pg-feature-label", text: label }));
-      button.addEventListener("click", () => this.edit("toggle_feature", { feature: node.name }));
-      button.addEventListener("mouseenter", (event) => this.showTooltip(event,
-        `${label}: ${node.enabled ? "fed to the network" : "not used"}. Its map shows the value over the plane (orange low, blue high).`));
-    } else if (column.kind !== "dropout") {
-      node.hasBias = true;
-      button.addEventListener("click", () => this.openEditor(column, i));
-      button.addEventListener("mouseenter", (event) => this.showTooltip(event, this.neuronText(column, i)));
-    }
-    button.addEventListener("mouseleave", () => this.hideTooltip());
-    return button;
-  }
-
-  buildEdges(size) {
-    const { columns } = this.layout;
-    this.layout.edges = [];
-    this.layout.passes = [];
-    for (let c = 1; c < columns.length; c++) {
-      const column = columns[c];
-      const sources = c === 1 ? columns[0].nodes.filter((node) => node.enabled) : columns[c - 1].nodes;
-      if (column.kind === "dropout") {
-        column.nodes.forEach((node, i) => this.addEdge(sources[i], node, size, null));
-        continue;
-      }
-      column.nodes.forEach((target, j) => sources.forEach((source, i) =>
-        this.addEdge(source, target, size, { column, row: i, col: j, units: column.nodes.length })));
-    }
-  }
-
-  addEdge(source, target, size, weight) {
-    const x1 = source.x + size, y1 = source.y + size / 2, x2 = target.x, y2 = target.y + size / 2;
-    const dx = (x2 - x1) / 2;
-    const edge = { weight, source, target, x1, y1, x2, y2, dx, value: 0 };
-    if (!weight) {
-      this.layout.passes.push(edge); // dropout: one neuron to its own copy
-      return;
-    }
-    const d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
-    const hit = svg("path", { d, class: "pg-edge-hit" });
-    hit.addEventListener("mouseenter", (event) => this.showTooltip(event, this.edgeText(edge)));
-    hit.addEventListener("mousemove", (event) => this.moveTooltip(event));
-    hit.addEventListener("mouseleave", () => this.hideTooltip());
-    hit.addEventListener("click", (event) => this.openEditor(weight.column, weight.col, weight.row, event));
-    this.edgesLayer.append(hit);
-    this.layout.edges.push(edge);
-  }
-
-  // --- drawing ------------------------------------------------------------------------
+  // --- drawing ----------------------------------------------------------------------
 
   requestDraw() {
     if (this.drawRequested) return;
@@ -616,6 +464,7 @@ class NetworkView {
     if (!this.frame) return;
     const started = performance.now();
     const { header, arrays } = this.frame;
+    const { formatNumber } = this.common;
     this.counters.epoch.textContent = Math.floor(header.epoch).toLocaleString("en").padStart(3, "0");
     this.counters.step.textContent = header.step.toLocaleString("en");
     this.loss.test.textContent = formatNumber(header.test_loss);
@@ -627,15 +476,21 @@ class NetworkView {
       this.data = { train: arrays["data/points_train"], test: arrays["data/points_test"],
         labelsTrain: arrays["data/labels_train"], labelsTest: arrays["data/labels_test"],
         features: arrays["data/feature_maps"], featureNames: header.feature_names };
+      this.selection = null;
       this.drawPoints();
     }
-    if (arrays.surface) {
+    const surface = Boolean(arrays.surface);
+    this.surfaceBox.hidden = !surface;
+    this.toggles.hidden = !surface;
+    if (surface) {
       this.drawSurface(header, arrays);
       this.surface.dataset.step = header.step;
       this.surface.dataset.dataset = header.dataset;
     }
-    if (this.layout) this.drawGraph(arrays);
     this.drawLegend(header);
+    this.drawConfusion(header);
+    this.drawCoach(header);
+    if (this.activeView && this.activeView.draw) this.activeView.draw(this.frame);
     if (this.received) {
       this.post("ack", { count: this.received }); // every frame since the last drawing
       this.received = 0;
@@ -644,47 +499,32 @@ class NetworkView {
     this.stats.drawMs += performance.now() - started;
   }
 
-  paintMap(canvas, values, offset, size) {
-    const context = canvas.getContext("2d");
-    const image = context.createImageData(size, size);
-    const pixels = image.data, table = this.table;
-    for (let k = 0, n = size * size; k < n; k++) {
-      let v = values[offset + k];
-      if (this.discretize) v = v > 0 ? 1 : -1;
-      const t = tableIndex(v) * 3;
-      pixels[4 * k] = table[t];
-      pixels[4 * k + 1] = table[t + 1];
-      pixels[4 * k + 2] = table[t + 2];
-      pixels[4 * k + 3] = 255;
-    }
-    context.putImageData(image, 0, 0);
-  }
-
   drawSurface(header, arrays) {
     const size = header.surface_size;
-    if (this.surface.width !== size) this.surface.width = this.surface.height = size;
     this.surfaceValues = arrays.surface.data;
     this.surfaceClasses = arrays.surface_class ? arrays.surface_class.data : null;
     if (header.surface_kind !== "classes") {
-      this.paintMap(this.surface, arrays.surface.data, 0, size);
+      this.common.paintGrid(this.surface, arrays.surface.data, 0, size, size, this.colours, { discretize: this.discretize });
       return;
     }
     // Several classes: the winning class's colour, paler where the model is unsure.
+    if (this.surface.width !== size) this.surface.width = this.surface.height = size;
     const context = this.surface.getContext("2d");
     const image = context.createImageData(size, size);
     const classes = arrays.surface_class.data, confidence = arrays.surface.data;
     const count = this.outputUnits(), white = [255, 255, 255];
     for (let k = 0; k < size * size; k++) {
       const sure = this.discretize ? 1 : Math.max(0, (confidence[k] - 1 / count) / (1 - 1 / count));
-      const rgb = mix(white, this.classColors[classes[k] % this.classColors.length], 0.15 + 0.85 * sure);
-      image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * k);
+      const colour = this.common.mix(white, this.colours.classes[classes[k] % this.colours.classes.length], 0.15 + 0.85 * sure);
+      image.data.set([colour[0], colour[1], colour[2], 255], 4 * k);
     }
     context.putImageData(image, 0, 0);
   }
 
-  classColor(label) {
-    if (this.outputUnits() > 1) return this.palette.classes[label % this.palette.classes.length];
-    return label > 0 ? this.palette.positive : this.palette.negative;
+  outputUnits() {
+    const spec = this.spec;
+    if (spec.output.activation !== "softmax") return 1;
+    return this.model.classes;
   }
 
   drawPoints() {
@@ -693,13 +533,14 @@ class NetworkView {
     context.clearRect(0, 0, size, size);
     if (!this.data || !this.data.train) return;
     const regression = this.data.labelsTrain.data instanceof Float32Array;
+    const place = (points, k) => [((points.data[2 * k] + 6) / 12) * size, ((6 - points.data[2 * k + 1]) / 12) * size];
     const draw = (points, labels, test) => {
       for (let k = 0; k < labels.data.length; k++) {
-        const x = ((points.data[2 * k] + 6) / 12) * size, y = ((6 - points.data[2 * k + 1]) / 12) * size;
+        const [x, y] = place(points, k);
         const label = labels.data[k];
         context.beginPath();
         context.arc(x, y, size / 90, 0, 2 * Math.PI);
-        context.fillStyle = regression ? this.valueColor(label) : this.classColor(label);
+        context.fillStyle = regression ? this.colours.value(label) : this.classColor(label);
         context.fill();
         context.lineWidth = size / 250;
         context.strokeStyle = test ? "#000000" : "#ffffff";
@@ -708,111 +549,108 @@ class NetworkView {
     };
     draw(this.data.train, this.data.labelsTrain, false);
     if (this.showTest) draw(this.data.test, this.data.labelsTest, true);
-  }
-
-  // The palette's colour for a value in [-1, 1] (regression targets, biases).
-  valueColor(value) {
-    const t = tableIndex(value) * 3;
-    return `rgb(${this.table[t]},${this.table[t + 1]},${this.table[t + 2]})`;
-  }
-
-  drawGraph(arrays) {
-    const context = this.graphContext, size = this.model.map_size, box = this.layout.size;
-    context.clearRect(0, 0, this.graphCanvas.width, this.graphCanvas.height);
-    // Edges first, under the neurons: colour by sign, width by size.
-    context.lineCap = "round";
-    for (const edge of this.layout.edges) {
-      const { column, row, col, units } = edge.weight;
-      const weights = arrays[`param/${column.index}/W`];
-      if (weights && weights.shape[1] === units && row < weights.shape[0]) edge.value = weights.data[row * units + col];
-      const w = edge.value;
-      context.strokeStyle = w >= 0 ? this.palette.positive : this.palette.negative;
-      context.globalAlpha = 0.85;
-      context.lineWidth = Math.min(8, 0.4 + Math.abs(w) * 2.2);
+    const selection = this.selection;
+    if (selection) { // the example the views look at: a ring
+      const [x, y] = selection.values ? [((selection.values[0] + 6) / 12) * size, ((6 - selection.values[1]) / 12) * size]
+        : place(this.data.train, selection.index);
       context.beginPath();
-      context.moveTo(edge.x1, edge.y1);
-      context.bezierCurveTo(edge.x1 + edge.dx, edge.y1, edge.x2 - edge.dx, edge.y2, edge.x2, edge.y2);
+      context.arc(x, y, size / 35, 0, 2 * Math.PI);
+      context.lineWidth = size / 120;
+      context.strokeStyle = this.model.palette.alert;
       context.stroke();
     }
-    context.globalAlpha = 1;
-    context.setLineDash([3, 3]);
-    context.strokeStyle = "#adb5bd";
-    context.lineWidth = 1;
-    for (const edge of this.layout.passes) {
-      context.beginPath();
-      context.moveTo(edge.x1, edge.y1);
-      context.lineTo(edge.x2, edge.y2);
-      context.stroke();
-    }
-    context.setLineDash([]);
-    // Then every neuron's map, scaled up from its small grid.
-    context.imageSmoothingEnabled = true;
-    for (const column of this.layout.columns) {
-      let values = null, offsetOf = null;
-      if (column.kind === "features") {
-        if (this.data && this.data.features) {
-          values = this.data.features.data;
-          const names = this.data.featureNames;
-          offsetOf = (node) => names.indexOf(node.name) * size * size;
-        }
-      } else {
-        const map = arrays[`map/${column.index}`];
-        if (map && map.shape[0] === column.nodes.length) {
-          values = map.data;
-          offsetOf = (node, i) => i * size * size;
-        }
-      }
-      const bias = arrays[`param/${column.index}/b`];
-      column.nodes.forEach((node, i) => {
-        if (values) {
-          this.paintMap(this.mapScratch, values, offsetOf(node, i), size);
-          context.globalAlpha = node.enabled === false ? 0.35 : 1;
-          context.drawImage(this.mapScratch, node.x, node.y, box, box);
-          context.globalAlpha = 1;
-        }
-        if (node.hasBias && bias && bias.shape[0] === column.nodes.length) {
-          context.fillStyle = this.valueColor(Math.tanh(bias.data[i]));
-          context.fillRect(node.x - 5, node.y + box - 3, 8, 8);
-          context.strokeStyle = "#495057";
-          context.strokeRect(node.x - 5, node.y + box - 3, 8, 8);
-        }
-      });
-    }
+  }
+
+  classColor(label) {
+    if (this.outputUnits() > 1) return this.colours.classColour(label);
+    return label > 0 ? this.model.palette.positive : this.model.palette.negative;
   }
 
   drawLegend(header) {
+    const el = this.el;
     const kind = header.surface_kind || "none";
     const key = `${kind}-${this.outputUnits()}-${this.spec.task.dataset}`;
     if (this.legendKey === key) return;
     this.legendKey = key;
+    if (kind === "none") {
+      this.legend.replaceChildren();
+      return;
+    }
     if (kind === "classes") {
       const items = Array.from({ length: this.outputUnits() }, (_, i) =>
-        el("span", { class: "pg-legend-item" }, el("span", { class: "pg-swatch", style: `background:${this.palette.classes[i]}` }), `class ${i + 1}`));
+        el("span", { class: "pg-legend-item" }, el("span", { class: "pg-swatch", style: { background: this.model.palette.classes[i] } }), `class ${i + 1}`));
       this.legend.replaceChildren(el("div", { class: "pg-legend-classes" }, ...items),
         el("p", { class: "pg-hint", text: "Each region takes the colour of the class the network picks there; paler means less sure. Points are the data, coloured by their class; outlined in black: test data." }));
       return;
     }
-    const bar = el("div", { class: "pg-legend-bar", style: `background:linear-gradient(to right, ${this.palette.negative}, ${this.palette.zero}, ${this.palette.positive})` });
-    this.legend.replaceChildren(
-      el("div", { class: "pg-legend-scale" }, el("span", { text: "−1" }), bar, el("span", { text: "+1" })),
-      el("p", { class: "pg-hint", text: "Colours show values: orange negative, blue positive, pale near zero — in every map, edge and point. Edges: thicker means a larger weight. Points are the data (white outline: training, black: test)." }));
+    this.legend.replaceChildren(this.common.legend(this.colours, { text: "Colours show values: orange negative, blue positive, pale near zero — in every map, edge and point. Edges: thicker means a larger weight. Points are the data (white outline: training, black: test)." }));
   }
 
-  // --- hovering and editing -----------------------------------------------------------
-
-  neuronText(column, i) {
-    const arrays = this.frame ? this.frame.arrays : {};
-    const bias = arrays[`param/${column.index}/b`];
-    const activation = column.kind === "output" ? this.spec.output.activation : column.layer.activation;
-    const name = column.kind === "output" ? "Output" : `Neuron ${column.index + 1}.${i + 1}`;
-    const b = bias ? formatNumber(bias.data[i]) : "…";
-    return `${name} = ${activation}(Σ wᵢ·xᵢ + b), bias b = ${b}. Its map shows its output over the plane (orange negative, blue positive). Click to edit its weights and bias.`;
+  drawConfusion(header) {
+    const el = this.el;
+    const matrix = header.confusion;
+    const classes = matrix ? matrix.length : 0;
+    if (!matrix || classes > 12) {
+      this.confusion.replaceChildren();
+      return;
+    }
+    const top = Math.max(1, ...matrix.flat());
+    const names = classes === 2 && this.outputUnits() === 1 ? ["−", "+"] : Array.from({ length: classes }, (_, i) => String(i + 1));
+    const rows = matrix.map((row, t) => el("tr", {}, el("th", { scope: "row", text: names[t] }),
+      ...row.map((count, p) => el("td", { text: String(count), "data-true": t, "data-predicted": p,
+        title: `${count} test example${count === 1 ? "" : "s"} of class ${names[t]} predicted as ${names[p]}`,
+        style: { background: this.colours.size(count / top), color: count / top > 0.55 ? "#fff" : "#212529" } }))));
+    this.confusion.replaceChildren(
+      el("table", { class: "pg-confusion-table" },
+        el("caption", { text: "Confusion on the test data: rows are the true classes, columns the predicted ones (darker: more examples)" }),
+        el("thead", {}, el("tr", {}, el("th", { text: "" }), ...names.map((name) => el("th", { scope: "col", text: name })))),
+        el("tbody", {}, ...rows)));
   }
 
-  edgeText(edge) {
-    const source = edge.source.name ? this.model.feature_labels[edge.source.name] : `neuron ${edge.weight.column.index}.${edge.weight.row + 1}`;
-    const target = edge.weight.column.kind === "output" ? "the output" : `neuron ${edge.weight.column.index + 1}.${edge.weight.col + 1}`;
-    return `Weight ${formatNumber(edge.value)} from ${source} to ${target} (${edge.value >= 0 ? "blue: positive" : "orange: negative"}). Click to edit.`;
+  drawCoach(header) {
+    const el = this.el;
+    const advice = header.coach || [];
+    const key = JSON.stringify(advice.map((a) => [a.kind, a.title]));
+    if (key === this.coachKey) return;
+    this.coachKey = key;
+    this.coach.replaceChildren(...advice.map((a) => el("div", { class: "pg-advice", "data-kind": a.kind, "data-severity": a.severity },
+      el("strong", { text: a.title + ". " }), el("span", { text: a.text }))));
+  }
+
+  // --- the surface: hover and click ---------------------------------------------------
+
+  surfacePoint(event) {
+    const box = this.surface.getBoundingClientRect();
+    const size = this.surface.width;
+    const col = Math.min(size - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * size)));
+    const row = Math.min(size - 1, Math.max(0, Math.floor(((event.clientY - box.top) / box.height) * size)));
+    const x1 = -6 + ((event.clientX - box.left) / box.width) * 12, x2 = 6 - ((event.clientY - box.top) / box.height) * 12;
+    return { col, row, x1, x2, size };
+  }
+
+  hoverSurface(event) {
+    if (!this.surfaceValues) return;
+    const { col, row, x1, x2, size } = this.surfacePoint(event);
+    const value = this.surfaceValues[row * size + col];
+    let text = `x₁ = ${x1.toFixed(2)}, x₂ = ${x2.toFixed(2)}: `;
+    if (this.surfaceClasses) text += `class ${this.surfaceClasses[row * size + col] + 1}, probability ${value.toFixed(2)}`;
+    else text += `output ${value.toFixed(3)} (${value >= 0 ? "blue, positive" : "orange, negative"})`;
+    if (this.tab === "activations") text += ". Click to look inside the network at this point.";
+    this.showTooltip(event, text);
+  }
+
+  // In the activations view a click picks the nearest training point, or
+  // places a new one, for the view to look at.
+  clickSurface(event) {
+    if (this.tab !== "activations" || !this.data || !this.data.train) return;
+    const { x1, x2 } = this.surfacePoint(event);
+    const points = this.data.train.data;
+    let best = -1, distance = 0.25; // within a quarter unit of the plane
+    for (let k = 0; k < points.length / 2; k++) {
+      const d = Math.hypot(points[2 * k] - x1, points[2 * k + 1] - x2);
+      if (d < distance) { distance = d; best = k; }
+    }
+    this.select(best >= 0 ? { index: best } : { values: [x1, x2] });
   }
 
   showTooltip(event, text) {
@@ -830,81 +668,11 @@ class NetworkView {
   hideTooltip() {
     this.tooltip.hidden = true;
   }
-
-  hoverSurface(event) {
-    if (!this.surfaceValues) return;
-    const box = this.surface.getBoundingClientRect();
-    const size = this.surface.width;
-    const col = Math.min(size - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * size)));
-    const row = Math.min(size - 1, Math.max(0, Math.floor(((event.clientY - box.top) / box.height) * size)));
-    const x1 = -6 + ((col + 0.5) / size) * 12, x2 = 6 - ((row + 0.5) / size) * 12;
-    const value = this.surfaceValues[row * size + col];
-    let text = `x₁ = ${x1.toFixed(2)}, x₂ = ${x2.toFixed(2)}: `;
-    if (this.surfaceClasses) text += `class ${this.surfaceClasses[row * size + col] + 1}, probability ${value.toFixed(2)}`;
-    else text += `output ${value.toFixed(3)} (${value >= 0 ? "blue, positive" : "orange, negative"})`;
-    this.showTooltip(event, text);
-  }
-
-  // The editor lists a neuron's bias and incoming weights; clicking an edge
-  // focuses that weight. Enter applies, Escape closes.
-  openEditor(column, unit, row = null, event = null) {
-    if (!this.frame || !this.ready) return;
-    const weights = this.frame.arrays[`param/${column.index}/W`];
-    const bias = this.frame.arrays[`param/${column.index}/b`];
-    if (!weights || !bias) return;
-    const units = weights.shape[1];
-    const sources = column.index === 0 ? this.layout.columns[0].nodes.filter((n) => n.enabled) : null;
-    const sourceName = (r) => sources ? this.model.feature_labels[sources[r].name] : `neuron ${column.index}.${r + 1}`;
-    const title = column.kind === "output" ? "Output" : `Neuron ${column.index + 1}.${unit + 1}`;
-    const fields = [];
-    const field = (label, name, index, value, focus) => {
-      const input = el("input", { type: "number", step: "0.01", value: Number(value).toFixed(4), "aria-label": label,
-        "data-param": `${name}-${index}`, class: "pg-weight-input" });
-      input.addEventListener("keydown", (e) => {
-        if (e.key === "Enter") {
-          e.preventDefault();
-          this.setWeight(column.index, name, index, input.value);
-        }
-      });
-      input.addEventListener("change", () => this.setWeight(column.index, name, index, input.value));
-      fields.push(el("label", { class: "pg-weight" }, el("span", { text: label }), input));
-      if (focus) this.editorFocus = input;
-    };
-    this.editorFocus = null;
-    field("bias", "b", unit, bias.data[unit], row === null);
-    for (let r = 0; r < weights.shape[0]; r++) {
-      field(`weight from ${sourceName(r)}`, "W", r * units + unit, weights.data[r * units + unit], r === row);
-    }
-    this.editor.replaceChildren(
-      el("div", { class: "pg-editor-title" }, el("strong", { text: title }),
-        el("button", { type: "button", class: "pg-close", "aria-label": "Close", onclick: () => this.closeEditor() }, "×")),
-      el("p", { class: "pg-hint", text: "Type a value and press Enter: the surface follows at once." }), ...fields);
-    const box = this.root.getBoundingClientRect();
-    const anchor = event ? { x: event.clientX - box.left, y: event.clientY - box.top }
-      : { x: parseFloat(column.nodes[unit].element.style.left) + 50, y: parseFloat(column.nodes[unit].element.style.top) + 60 };
-    this.editor.style.left = `${Math.min(anchor.x + 10, box.width - 280)}px`;
-    this.editor.style.top = `${anchor.y + 10}px`;
-    this.editor.hidden = false;
-    (this.editorFocus || this.editor.querySelector("input")).focus();
-    this.hideTooltip();
-  }
-
-  closeEditor() {
-    this.editor.hidden = true;
-  }
-
-  setWeight(layer, name, index, text) {
-    const value = Number(text);
-    if (text === "" || !Number.isFinite(value)) {
-      this.showNotice(`“${text}” is not a number; the weight was not changed.`, "error");
-      return;
-    }
-    this.post("set_weight", { layer, name, index, value });
-  }
 }
 
-export function render({ model, el: container }) {
-  const view = new NetworkView(model);
+export async function render({ model, el: container }) {
+  const common = await import(absolute(model.assets_url + "views/common.js"));
+  const view = new NetworkView(model, common);
   model.on("remove", () => view.destroy());
   container.append(view.root);
 }

@@ -8,8 +8,8 @@
 // draws them; at most maxInFlight wait, so nothing queues up without bound.
 //
 // Messages in:  boot, setup, play, pause, step, reset, set_weight, ack,
-//               snapshot, load_snapshot, mode
-// Messages out: status, ready, error, frame, snapshot, loaded, failed
+//               views, select, probe, snapshot, load_snapshot, mode
+// Messages out: status, ready, error, frame, probe, snapshot, loaded, failed
 
 const FRAME_BUDGET_MS = 12;
 let maxInFlight = 1; // one frame drawn for each frame trained; 2 in the benchmark, which overlaps them
@@ -23,6 +23,7 @@ let stepsPerFrame = 1;
 let inFlight = 0;
 let scheduled = false;
 let pendingSpec = null; // a spec that arrived before the engine was ready
+let pendingViews = null; // the same for the views on the page
 
 const wake = new MessageChannel(); // zero-delay scheduling between frames
 wake.port1.onmessage = () => {
@@ -56,34 +57,55 @@ function guarded(action, fields = {}) {
   }
 }
 
+class BootError extends Error {
+  constructor(stage, message) {
+    super(message);
+    this.stage = stage; // "runtime" (Pyodide, numpy) or "engine" (the playground's own code)
+  }
+}
+
 async function boot({ pyodideUrl, bundleUrl }) {
   const started = performance.now();
   status("Loading the Python runtime (Pyodide, about 12 MB)", 0.05);
   try {
     importScripts(pyodideUrl + "pyodide.js");
   } catch (error) {
-    throw new Error(`pyodide.js could not be loaded from ${pyodideUrl}: the server is missing its Pyodide files`);
+    throw new BootError("runtime", `pyodide.js could not be loaded from ${pyodideUrl}`);
   }
-  const pyodide = await loadPyodide({ indexURL: pyodideUrl, stdout: () => {}, stderr: () => {} });
+  let pyodide;
+  try {
+    pyodide = await loadPyodide({ indexURL: pyodideUrl, stdout: () => {}, stderr: () => {} });
+  } catch (error) {
+    throw new BootError("runtime", `Pyodide failed to start (${pythonMessage(error)})`);
+  }
   status("Loading numpy", 0.6);
   const failures = [];
   await pyodide.loadPackage("numpy", { errorCallback: (m) => failures.push(m), messageCallback: () => {} });
   if (failures.length) {
-    throw new Error("numpy could not be loaded: " + failures.join("; "));
+    throw new BootError("runtime", "numpy could not be loaded: " + failures.join("; "));
   }
   status("Loading the playground engine", 0.85);
   const response = await fetch(bundleUrl);
   if (!response.ok) {
-    throw new Error(`the engine bundle could not be loaded (${response.status} ${response.statusText} from ${bundleUrl})`);
+    throw new BootError("engine", `the engine bundle could not be loaded (${response.status} ${response.statusText} from ${bundleUrl})`);
   }
-  pyodide.unpackArchive(await response.arrayBuffer(), "zip", { extractDir: "/engine" });
-  pyodide.runPython("import sys; sys.path.insert(0, '/engine')");
-  api = pyodide.pyimport("playground.worker_api");
+  try {
+    pyodide.unpackArchive(await response.arrayBuffer(), "zip", { extractDir: "/engine" });
+    pyodide.runPython("import sys; sys.path.insert(0, '/engine')");
+    api = pyodide.pyimport("playground.worker_api");
+  } catch (error) {
+    throw new BootError("engine", `the playground engine failed to load (${pythonMessage(error)})`);
+  }
   post("ready", { seconds: (performance.now() - started) / 1000 });
   if (pendingSpec !== null) {
     const spec = pendingSpec;
     pendingSpec = null;
-    handlers.setup({ spec });
+    guarded(() => handlers.setup({ spec }), { request: "setup" });
+  }
+  if (pendingViews !== null) {
+    const views = pendingViews;
+    pendingViews = null;
+    guarded(() => handlers.views(views), { request: "views" });
   }
   schedule();
 }
@@ -160,6 +182,21 @@ const handlers = {
     }
     if (speed !== undefined) epochsPerFrame = speed;
   },
+  views({ views, pca_layer }) {
+    api.set_views(JSON.stringify({ views, pca_layer }));
+    if (!playing) sendFrame(); // show the view at once, even when paused
+  },
+  select({ index, values }) {
+    if (values === undefined) api.select(index);
+    else api.select(null, values);
+    if (!playing) sendFrame();
+  },
+  probe({ id, name, arguments: args }) {
+    const proxy = api.probe(name, args);
+    const bytes = proxy.toJs();
+    proxy.destroy();
+    post("probe", { id, buffer: bytes.buffer }, [bytes.buffer]);
+  },
   snapshot({ id }) {
     post("snapshot", { id, text: api.snapshot_json() });
   },
@@ -176,13 +213,20 @@ self.onmessage = async (event) => {
     try {
       await boot(message);
     } catch (error) {
-      post("error", { message: String(error && error.message ? error.message : error) });
+      post("error", { message: String(error && error.message ? error.message : error), stage: error.stage || "runtime" });
     }
     return;
   }
   const handler = handlers[message.type];
   if (!handler) return;
   // Before the engine is ready only the settings are kept; the rest needs it.
-  if (!api && !["setup", "play", "pause", "mode"].includes(message.type)) return;
+  if (!api && !["setup", "play", "pause", "mode", "views"].includes(message.type)) {
+    if (message.type === "probe") post("failed", { request: "probe", id: message.id, message: "the engine is still starting" });
+    return;
+  }
+  if (!api && message.type === "views") {
+    pendingViews = message;
+    return;
+  }
   guarded(() => handler(message), { request: message.type, id: message.id });
 };
