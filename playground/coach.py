@@ -4,6 +4,8 @@ summary (losses, accuracy) and the hidden units' states — so it can stay on.
 
 Findings, most serious first:
 - diverged: the loss is no longer a number (the run is paused);
+- blown up: the loss jumped above the untrained network's and stays there —
+  the weights leapt to where every unit is saturated or dead (paused too);
 - exploding: the loss grows step after step;
 - dead units: ReLU units that output 0 for every input (they never learn again);
 - saturated units: tanh/sigmoid units stuck at a limit (their gradient is ~0);
@@ -55,12 +57,29 @@ class Coach:
             self.history.append((epoch, train, test))
         elif epoch < self.history[-1][0]:  # the run went back (a reset): start again
             self.history = [(epoch, train, test)]
+        blown = self._blown_up()
+        if blown:
+            return [blown]
         advice = []
         for check in (self._exploding, self._dead, self._saturated, self._overfitting, self._plateau):
             found = check(summary, unit_states or {}, activations or {})
             if found:
                 advice.append(found)
         return advice
+
+    def _blown_up(self):
+        if len(self.history) < 6:
+            return None
+        first = self.history[0][1]
+        recent = [train for _, train, _ in self.history[-5:]]
+        stuck = max(recent) - min(recent) <= 0.05 * (sum(recent) / len(recent))
+        if min(recent) > 1.25 * first and stuck:
+            return Advice("blown_up", "stop", "Training has blown up",
+                          f"The loss is worse than before training ({first:.3g} → {recent[-1]:.3g}) and stuck: "
+                          "the steps are far too large, the weights leapt to where the neurons are saturated or "
+                          "dead and almost no gradient is left. Training is paused. Lower the learning rate "
+                          "(try ten times smaller), then press Reset.")
+        return None
 
     def _exploding(self, summary, states, activations):
         recent = [train for _, train, _ in self.history[-4:]]

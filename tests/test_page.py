@@ -38,8 +38,12 @@ def test_controls_edit_the_spec_and_follow_it():
     assert spec.training.l2 == 0.01 and spec.training.l1 == 0.0 and len(spec.layers) == 4
     # a spec from elsewhere (a link, a snapshot): the widgets show it
     state.replace_spec(Spec(task=Task("blobs", options={"classes": 5}), layers=(Dense(3, "relu"),)))
-    assert run.problem.value == "multiclass" and data.dataset.value == "blobs" and data.classes.value == 5
-    assert data.classes.visible and run.activation.value == "relu" and data.layers.value == 1
+    assert run.problem.value == "multiclass" and data.dataset.value == "blobs"
+    classes = data._option_widgets[0]
+    assert classes.label == "Classes" and classes.value == 5
+    assert run.activation.value == "relu" and data.layers.value == 1
+    classes.value = 3  # the dataset's own setting edits the spec
+    assert state.spec.task.option("classes") == 3
     assert state.message == ""
 
 
@@ -73,3 +77,21 @@ def test_json_editor_applies_a_valid_spec_and_explains_an_invalid_one():
     editor.text = Spec(task=Task("xor"), layers=(Dense(3),)).to_json()
     editor.apply_text()
     assert state.spec.task.dataset == "xor" and state.spec.layers == (Dense(3),)
+
+
+def test_images_and_sequences_come_with_their_own_settings_and_models():
+    state = make_state()
+    run, data = RunControls(state, NetworkView(state)), DataControls(state)
+    run.problem.value = "images"
+    assert state.spec.task.dataset == "digits" and state.spec.layers[0].type == "conv2d"
+    assert not data.layers.visible and data.batch.value == 32
+    data.dataset.value = "shapes"
+    kinds = [w for w in data._option_widgets if w.label == "Kinds"][0]
+    kinds.value = ["hbar", "vbar"]
+    assert state.spec.task.option("kinds") == ("hbar", "vbar") and state.spec.output.activation == "tanh"  # two classes
+    run.problem.value = "sequences"
+    assert state.spec.task.dataset == "echo" and state.spec.layers[0].type == "gru"
+    assert not data.noise.visible
+    delay = [w for w in data._option_widgets if w.label == "Delay"][0]
+    delay.value = 12
+    assert state.spec.task.option("delay") == 12

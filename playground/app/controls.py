@@ -108,14 +108,15 @@ class RunControls(Synced):
 
 
 class DataControls(Synced):
-    """Which data, how much of it trains, how noisy, batches, new data."""
+    """Which data, its own settings (from the catalogue), how much of it
+    trains, how noisy, batches, new data."""
 
     def __init__(self, state: PlaygroundState, **params):
         super().__init__(state, **params)
         self.dataset = self._on(pn.widgets.Select(label="Dataset", width=190),
                                 lambda v: state.edit("set_task", dataset=v))
-        self.classes = self._on(pn.widgets.IntSlider(label="Classes", start=3, end=5, width=190),
-                                lambda v: state.edit("set_task", options={"classes": v}))
+        self.options = pn.Column(margin=0)  # the dataset's own settings, rebuilt for each dataset
+        self._options_for = None
         self.ratio = self._on(pn.widgets.IntSlider(label="Training data (%)", start=10, end=90, step=10, width=190),
                               lambda v: state.edit("set_task", train_ratio=v / 100))
         self.noise = self._on(pn.widgets.IntSlider(label="Noise (%)", start=0, end=50, step=5, width=190),
@@ -141,18 +142,44 @@ class DataControls(Synced):
         self.message.object = text
         self.message.visible = bool(text)
 
+    def _set_option(self, name: str, value) -> None:
+        options = dict(self.state.spec.task.options)
+        options[name] = list(value) if isinstance(value, (list, tuple)) else value
+        self.state.edit("set_task", options=options)
+
+    def _option_widget(self, name: str, option):
+        label = name.replace("_", " ").capitalize()
+        if option.choices:
+            widget = pn.widgets.MultiChoice(label=label, options=list(option.choices), width=190)
+        else:
+            widget = pn.widgets.IntSlider(label=label, start=option.low, end=option.high,
+                                          step=2 if option.even else 1, width=190)
+        self._option_widgets.append(widget)
+        self._on(widget, lambda v, name=name: self._set_option(name, v))
+        help_text = pn.pane.HTML(f'<span style="font-size:12px;color:#5c636a">{option.help}</span>',
+                                 width=190, margin=(-8, 10, 4, 10))
+        return pn.Column(widget, help_text, margin=0)
+
     def follow(self, spec: Spec) -> None:
+        info = spec.task.info
         problem = problem_of(spec)
         self.dataset.options = {DATASETS[name].title: name for name in PROBLEMS[problem]}
         self.dataset.value = spec.task.dataset
-        self.classes.visible = spec.task.dataset == "blobs"
-        if spec.task.dataset == "blobs":
-            self.classes.value = spec.task.option("classes")
+        if self._options_for != spec.task.dataset:  # another dataset, other settings
+            self._options_for = spec.task.dataset
+            self._option_widgets = []
+            self.options.objects = [self._option_widget(name, option) for name, option in info.options.items()]
+        for widget, name in zip(self._option_widgets, info.options):
+            value = spec.task.option(name)
+            widget.value = list(value) if isinstance(value, tuple) else value
         self.ratio.value = int(round(spec.task.train_ratio * 10)) * 10
+        self.noise.visible = info.uses_noise
         self.noise.value = min(50, int(round(spec.task.noise * 20)) * 5)
-        self.batch.value = min(30, spec.training.batch_size)
+        self.batch.end = 30 if info.kind == "points" else 128
+        self.batch.value = min(self.batch.end, spec.training.batch_size)
+        self.layers.visible = info.kind == "points"  # CNN and RNN models are built in their own views
         self.layers.value = len(spec.layers)
 
     def __panel__(self):
-        return pn.Column(pn.pane.Markdown("### Data"), self.dataset, self.classes, self.ratio, self.noise,
+        return pn.Column(pn.pane.Markdown("### Data"), self.dataset, self.options, self.ratio, self.noise,
                          self.batch, self.regenerate, self.layers, self.message, width=210)

@@ -164,6 +164,14 @@ def test_coach_pauses_a_diverged_run_and_says_what_to_do():
     assert advice[0].severity == "stop" and "Lower the learning rate" in advice[0].text
 
 
+def test_coach_stops_a_run_that_blew_up():
+    coach = Coach()
+    for epoch, loss in enumerate([0.7, 1.08, 1.08, 1.08, 1.08, 1.08]):
+        advice = coach.observe({"epoch": epoch, "train_loss": loss, "test_loss": loss})
+    assert [(a.kind, a.severity) for a in advice] == [("blown_up", "stop")]
+    assert "0.7 → 1.08" in advice[0].text
+
+
 def test_coach_sees_a_loss_that_grows():
     coach = Coach()
     for epoch, loss in enumerate([0.3, 0.2, 0.25, 0.5, 0.9, 1.6]):
