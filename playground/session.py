@@ -246,8 +246,8 @@ class TrainingSession:
             arrays.update(bars)
         if "landscape" in views:
             self.path.append(model.params.astype(np.float64))
-            if len(self.path) > PATH_LENGTH:  # keep the start: thin out the middle
-                self.path = self.path[:1] + self.path[1::2]
+            if len(self.path) > PATH_LENGTH:  # thin out the middle; keep the start and the newest
+                self.path = self.path[:1] + self.path[1:-1][::2] + self.path[-1:]
 
     def _pca(self, header: dict, arrays: dict) -> None:
         """A hidden layer's activations on training examples, in two dimensions."""

@@ -32,6 +32,24 @@ CLASSIC = {
     "layers": [{"type": "dense", "units": 8, "activation": "tanh"}] * 6,
     "training": {"batch_size": 10, "learning_rate": 0.03},
 }
+#: The views, each measured with its tab open: (name, spec, tab, gradient overlay on the graph).
+DIGITS_CNN = {"task": {"dataset": "digits"},
+              "layers": [{"type": "conv2d", "filters": 6, "kernel": 3}, {"type": "maxpool", "size": 2},
+                         {"type": "flatten"}],
+              "training": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}}
+ECHO_GRU = {"task": {"dataset": "echo", "options": {"delay": 10}}, "layers": [{"type": "gru", "units": 16}],
+            "training": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}}
+VIEWS = (
+    ("classic, network view", CLASSIC, None, False),
+    ("classic, network view with gradients shown", CLASSIC, None, True),
+    ("classic, gradient flow", CLASSIC, "Gradient flow", False),
+    ("classic, activations", CLASSIC, "Activations", False),
+    ("classic, loss landscape (path recorded)", CLASSIC, "Loss landscape", False),
+    ("digits CNN, CNN view", DIGITS_CNN, None, False),
+    ("digits CNN, gradient flow", DIGITS_CNN, "Gradient flow", False),
+    ("echo GRU, RNN view", ECHO_GRU, None, False),
+    ("echo GRU, activations", ECHO_GRU, "Activations", False),
+)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -72,12 +90,18 @@ def _boot_times(browser, page_url: str) -> tuple[float, float]:
     return cold, warm
 
 
-def _engine_round(browser, page_url: str, seconds: float) -> dict:
-    """Our engine, trained and drawn in a fresh context: ticks/s and where the time goes."""
+def _engine_round(browser, page_url: str, seconds: float, tab: str | None = None, overlay: bool = False) -> dict:
+    """Our engine, trained and drawn in a fresh context, with a view's tab
+    open: ticks/s and where the time goes."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(page_url)
     _wait(page, READY, 120)
+    if tab:
+        page.get_by_role("tab", name=tab).click()
+    if overlay:
+        page.locator("[data-role=gradient-overlay]").check()
+    page.wait_for_timeout(500)
     page.get_by_role("button", name="▶ Train", exact=True).click()
     page.wait_for_timeout(3000)  # warm-up: the WebAssembly code tiers up
     first = page.evaluate(SAMPLE)
@@ -112,7 +136,9 @@ def _median(values):
 
 
 def run_browser_benchmark(out: str, pyodide_dir=None, chromium: str = "chromium", seconds: float = 10.0,
-                          rounds: int = 3) -> dict:
+                          rounds: int = 3, view_seconds: float | None = None) -> dict:
+    """``view_seconds``: also measure each view (see VIEWS) for that long; None: half of ``seconds``."""
+    view_seconds = seconds / 2 if view_seconds is None else view_seconds
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -141,6 +167,13 @@ def run_browser_benchmark(out: str, pyodide_dir=None, chromium: str = "chromium"
             baseline_rounds.append(_baseline_round(browser, url, seconds))
             print(f"  round {number}: engine {engine_rounds[-1]['ticks_per_s']:.1f} ticks/s, "
                   f"JavaScript baseline {baseline_rounds[-1]['ticks_per_s']:.1f} ticks/s", flush=True)
+        views = {}
+        if view_seconds:
+            print("Each view open (one round each) …", flush=True)
+            for name, raw, tab, overlay in VIEWS:
+                link = f"{url}?{QUERY_KEY}={spec_to_link(Spec.from_dict(raw))}&bench=1"
+                views[name] = _engine_round(browser, link, view_seconds, tab, overlay)
+                print(f"  {name}: {views[name]['ticks_per_s']:.1f} ticks/s", flush=True)
         browser.close()
     engine = _median([r["ticks_per_s"] for r in engine_rounds])
     baseline = _median([r["ticks_per_s"] for r in baseline_rounds])
@@ -163,6 +196,9 @@ def run_browser_benchmark(out: str, pyodide_dir=None, chromium: str = "chromium"
             "target_ticks_per_s": 60,
         },
         "rounds": {"engine": engine_rounds, "baseline_js": baseline_rounds},
+        "views": {name: {"ticks_per_s": r["ticks_per_s"], "steps_per_tick": r["steps_per_tick"],
+                         "worker_frame_ms_per_tick": r["worker_frame_ms_per_tick"],
+                         "draw_ms_per_tick": r["draw_ms_per_tick"]} for name, r in views.items()},
         "machine": {"chromium": version, "python": sys.version.split()[0], "platform": platform.platform()},
         "seconds_per_round": seconds,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -182,5 +218,7 @@ def run_browser_benchmark(out: str, pyodide_dir=None, chromium: str = "chromium"
     print(f"  plain-JS per-sample MLP, ticks/s        {baseline:8.1f}   (range {spread(baseline_rounds)})")
     print(f"  ratio                                   {r['ratio_engine_to_baseline']:8.2f}")
     print(f"  engine ready: cold {cold:.2f} s, warm {warm:.2f} s")
+    for name, r in report["views"].items():
+        print(f"  with {name}: {r['ticks_per_s']:.1f} ticks/s (an epoch of {r['steps_per_tick']:.0f} steps per tick)")
     print(f"Written to {path}")
     return report

@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     bench.add_argument("--pyodide-dir", metavar="DIR", help="browser: the Pyodide files to serve")
     bench.add_argument("--chromium", default="chromium", help="browser: the Chromium executable")
     bench.add_argument("--rounds", type=int, default=3, help="browser: rounds of each (the median is reported)")
+    bench.add_argument("--view-seconds", type=float, help="browser: seconds with each view open (0: skip the views)")
 
     pyodide = commands.add_parser("pyodide", help="the Pyodide files the browser engine runs on")
     pyodide_commands = pyodide.add_subparsers(dest="pyodide_command", required=True)
@@ -51,7 +52,8 @@ def main(argv=None) -> int:
         from .browser_bench import run_browser_benchmark
         chromium = shutil.which(args.chromium) or args.chromium
         run_browser_benchmark(args.out or "bench-results/browser.json", pyodide_dir=args.pyodide_dir,
-                              chromium=chromium, seconds=args.seconds or 8.0, rounds=args.rounds)
+                              chromium=chromium, seconds=args.seconds or 8.0, rounds=args.rounds,
+                              view_seconds=args.view_seconds)
     elif args.command == "pyodide":
         from pathlib import Path
 

@@ -59,7 +59,7 @@ def test_view_gets_the_spec_and_a_link_that_reproduces_it():
 def test_view_messages_reach_the_state():
     state = make_state()
     view = NetworkView(state)
-    view._handle_msg({"type": "edit", "op": "toggle_feature", "feature": "sin_x1"})
+    view._handle_msg({"type": "edit", "op": "toggle_feature", "fields": {"feature": "sin_x1"}})
     assert "sin_x1" in state.spec.task.features
     view._handle_msg({"type": "summary", "step": 25, "train_loss": 0.5, "test_loss": 0.6})
     assert state.summary["step"] == 25

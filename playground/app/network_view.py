@@ -8,13 +8,28 @@ import param
 from panel.custom import JSComponent
 
 from playground.session import MAP
-from playground.spec import ACTIVATIONS, DATASETS, FEATURE_LABELS, Spec, SpecError, task_classes
+from playground.spec import (ACTIVATIONS, DATASETS, FEATURE_LABELS, SHAPE_KINDS, TEXT_ALPHABET, Spec, SpecError,
+                             plan_layers, task_classes)
+from playground.spec import edits
 from playground.spec.sharing import QUERY_KEY, spec_to_link
 
 from . import palette
 from .state import PlaygroundState
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def catalogue_for_the_page() -> dict:
+    """The spec catalogue's facts the views use — one definition, sent along."""
+    return {
+        "datasets": {name: {"kind": info.kind, "problem": info.problem, "per_step": info.per_step,
+                            "title": info.title} for name, info in DATASETS.items()},
+        "text_alphabet": TEXT_ALPHABET,
+        "shape_kinds": list(SHAPE_KINDS),
+        "limits": {"hidden_layers": edits.MAX_HIDDEN_LAYERS, "units": edits.MAX_UNITS,
+                   "recurrent_units": edits.MAX_UNITS * 4, "filters": edits.MAX_FILTERS,
+                   "kernel": edits.MAX_KERNEL},
+    }
 
 
 class NetworkView(JSComponent):
@@ -36,7 +51,9 @@ class NetworkView(JSComponent):
     activations = param.List(default=list(ACTIVATIONS))
     map_size = param.Integer(MAP)
     dataset_kinds = param.Dict(default={name: info.kind for name, info in DATASETS.items()})
+    catalogue = param.Dict(default=catalogue_for_the_page(), doc="What the views need to know of the catalogue.")
     classes = param.Integer(0, doc="Classes of the current task (0 for regression).")
+    plan = param.List(doc="Every layer's input and output shapes, as validation inferred them.")
     engine_status = param.String("", doc="What the engine is doing while it starts; 'ready' or 'failed' after.")
     engine_ready = param.Boolean(False)
     engine_error = param.String("")
@@ -55,7 +72,10 @@ class NetworkView(JSComponent):
 
     def _show(self, spec: Spec) -> None:
         self.classes = task_classes(spec.task)
-        self.spec_json = spec.to_json(weights=False)
+        self.plan = [{"label": plan.label, "type": plan.layer.type, "input": list(plan.input_shape),
+                      "output": list(plan.output_shape), "parameters": plan.parameter_count,
+                      "return_sequences": plan.return_sequences} for plan in plan_layers(spec)]
+        self.spec_json = spec.to_json(weights=False)  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 
     def step(self) -> None:
@@ -69,8 +89,11 @@ class NetworkView(JSComponent):
         if kind == "summary":
             self.state.summary = {key: value for key, value in message.items() if key != "type"}
         elif kind == "edit":
-            arguments = {key: value for key, value in message.items() if key not in ("type", "op")}
-            self.state.edit(str(message.get("op")), **arguments)
+            fields = message.get("fields")
+            if not isinstance(fields, dict):
+                self.state.message = "That edit was refused: it came without its fields."
+                return
+            self.state.edit(str(message.get("op")), **fields)
         elif kind == "loaded_spec":
             try:
                 self.state.replace_spec(Spec.from_json(message.get("spec", "")))

@@ -14,9 +14,12 @@ def link(app_url: str, spec: Spec) -> str:
 
 
 def wait_for_engine(page, timeout: float = ENGINE_START_SECONDS) -> None:
-    """Until the start-up bar is gone and the first frame is on the surface."""
-    page.locator("[data-role=surface][data-step]").wait_for(state="attached", timeout=timeout * 1000)
+    """Until the start-up bar is gone and the first frame is on the page
+    (for the 2-D tasks: on the surface too)."""
+    page.locator(".pg-view[data-step]").wait_for(state="attached", timeout=timeout * 1000)
     page.locator(".pg-status").wait_for(state="hidden", timeout=timeout * 1000)
+    if page.locator("[data-role=surface]").is_visible():
+        page.locator("[data-role=surface][data-step]").wait_for(state="attached", timeout=timeout * 1000)
 
 
 def number(page, role: str) -> float:

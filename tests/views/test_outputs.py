@@ -27,6 +27,6 @@ def test_confusion_matrix_counts_every_test_example(app_url, new_page):
     after = confusion(page)
     assert sum(map(sum, after)) == 250
     assert sum(after[i][i] for i in range(4)) > 0.85 * 250, "most test examples sit on the diagonal"
-    assert "rows are the true classes" in page.locator(".pg-confusion-table caption").text_content()
+    assert "rows are the true classes" in page.locator("[data-role=confusion] p").text_content()
     legend = page.locator(".pg-legend-box").text_content()
     assert all(f"class {i}" in legend for i in range(1, 5))

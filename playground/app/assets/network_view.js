@@ -187,6 +187,7 @@ class NetworkView {
     this.activeView = view;
     this.viewArea.replaceChildren(view.element);
     this.viewArea.dataset.view = name;
+    this.drawPoints(); // the ring on the example the views look at shows in the activations tab
     if (view.setSpec) view.setSpec(this.spec);
     this.sendViews();
     this.requestDraw();
@@ -264,7 +265,8 @@ class NetworkView {
   }
 
   edit(op, fields = {}) {
-    this.model.send_msg({ type: "edit", op, ...fields });
+    // The fields travel apart: a layer's "type" must not overwrite the message's.
+    this.model.send_msg({ type: "edit", op, fields });
   }
 
   bootFailed(reason, stage = "runtime") {
@@ -366,6 +368,7 @@ class NetworkView {
   async onFrame(buffer) {
     const { decodeFrame } = await this.codec;
     this.frame = decodeFrame(buffer);
+    this.takeData(this.frame);
     this.stats.frames += 1;
     this.received = (this.received || 0) + 1;
     // Acknowledging after drawing paces training to the display; the
@@ -386,6 +389,19 @@ class NetworkView {
     }
     const stop = (header.coach || []).find((advice) => advice.severity === "stop");
     if ((header.diverged || stop) && this.model.playing) this.model.playing = false;
+  }
+
+  // The data arrays come once, with the first frame after the data changed:
+  // take them from every frame, drawn or not (a later frame may replace it
+  // before the next drawing).
+  takeData({ header, arrays }) {
+    if (header.data_version === this.dataVersion || !arrays["data/labels_train"]) return;
+    this.dataVersion = header.data_version;
+    this.data = { train: arrays["data/points_train"], test: arrays["data/points_test"],
+      labelsTrain: arrays["data/labels_train"], labelsTest: arrays["data/labels_test"],
+      features: arrays["data/feature_maps"], featureNames: header.feature_names };
+    this.selection = null;
+    this.drawPoints();
   }
 
   onSpec() {
@@ -471,14 +487,6 @@ class NetworkView {
     this.loss.train.textContent = formatNumber(header.train_loss);
     this.loss.accuracy.textContent = header.test_accuracy === null || header.test_accuracy === undefined ? ""
       : `Test accuracy ${(100 * header.test_accuracy).toFixed(1)} %`;
-    if (header.data_version !== this.dataVersion && arrays["data/labels_train"]) {
-      this.dataVersion = header.data_version;
-      this.data = { train: arrays["data/points_train"], test: arrays["data/points_test"],
-        labelsTrain: arrays["data/labels_train"], labelsTest: arrays["data/labels_test"],
-        features: arrays["data/feature_maps"], featureNames: header.feature_names };
-      this.selection = null;
-      this.drawPoints();
-    }
     const surface = Boolean(arrays.surface);
     this.surfaceBox.hidden = !surface;
     this.toggles.hidden = !surface;
@@ -495,6 +503,7 @@ class NetworkView {
       this.post("ack", { count: this.received }); // every frame since the last drawing
       this.received = 0;
     }
+    this.root.dataset.step = header.step; // a frame is on the page (tests and tools wait for it)
     this.stats.drawn += 1;
     this.stats.drawMs += performance.now() - started;
   }
@@ -549,7 +558,9 @@ class NetworkView {
     };
     draw(this.data.train, this.data.labelsTrain, false);
     if (this.showTest) draw(this.data.test, this.data.labelsTest, true);
-    const selection = this.selection;
+    const looked = this.frame && this.tab === "activations" && Number.isInteger(this.frame.header.selected)
+      ? { index: this.frame.header.selected } : null;
+    const selection = this.selection || looked;
     if (selection) { // the example the views look at: a ring
       const [x, y] = selection.values ? [((selection.values[0] + 6) / 12) * size, ((6 - selection.values[1]) / 12) * size]
         : place(this.data.train, selection.index);
@@ -595,14 +606,17 @@ class NetworkView {
       return;
     }
     const top = Math.max(1, ...matrix.flat());
-    const names = classes === 2 && this.outputUnits() === 1 ? ["−", "+"] : Array.from({ length: classes }, (_, i) => String(i + 1));
+    const names = classes === 2 && this.outputUnits() === 1 ? ["−", "+"]
+      : Array.from({ length: classes }, (_, i) => String(this.spec.task.dataset === "digits" ? i : i + 1));
     const rows = matrix.map((row, t) => el("tr", {}, el("th", { scope: "row", text: names[t] }),
       ...row.map((count, p) => el("td", { text: String(count), "data-true": t, "data-predicted": p,
         title: `${count} test example${count === 1 ? "" : "s"} of class ${names[t]} predicted as ${names[p]}`,
         style: { background: this.colours.size(count / top), color: count / top > 0.55 ? "#fff" : "#212529" } }))));
+    // The explanation is a paragraph, not a caption: a caption is as narrow as its table.
     this.confusion.replaceChildren(
-      el("table", { class: "pg-confusion-table" },
-        el("caption", { text: "Confusion on the test data: rows are the true classes, columns the predicted ones (darker: more examples)" }),
+      el("p", { class: "pg-hint", id: "pg-confusion-about",
+        text: "Confusion on the test data: rows are the true classes, columns the predicted ones (darker: more examples)" }),
+      el("table", { class: "pg-confusion-table", "aria-describedby": "pg-confusion-about" },
         el("thead", {}, el("tr", {}, el("th", { text: "" }), ...names.map((name) => el("th", { scope: "col", text: name })))),
         el("tbody", {}, ...rows)));
   }
