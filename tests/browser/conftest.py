@@ -1,85 +1,10 @@
-"""Browser tests: Debian's Chromium through Playwright, against the real app
-served in this process (so that tests can also watch what the server does),
-with the Pyodide files from the local mirror."""
-import logging
-import os
-import shutil
-
+"""Browser tests: the fixtures live in tests/conftest.py (shared with
+tests/views); every test here also checks that the server logged no error."""
 import pytest
 
-from ..conftest import _missing
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-
-
-def running_playground(pyodide_dir, boot_timeout: float = 60.0):
-    """The app as `playground serve` runs it, on a free loopback port."""
-    from server.web import serve_in_thread
-    return serve_in_thread(pyodide_dir, boot_timeout)
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = os.environ.get("PLAYGROUND_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        _missing("Chromium is not installed (apt-get install -y chromium)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="session")
-def app_url(pyodide_dir):
-    with running_playground(pyodide_dir) as url:
-        yield url
-
-
-class _ServerErrors(logging.Handler):
-    """Errors the in-process server logs (a failing callback, say)."""
-
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(self.format(record))
+from ..conftest import running_playground  # noqa: F401  (used by the tests here)
 
 
 @pytest.fixture(autouse=True)
-def no_server_errors():
-    """Whatever a learner does, the server logs no error."""
-    handler = _ServerErrors()
-    logging.getLogger().addHandler(handler)
+def _server_logs_no_errors(no_server_errors):
     yield
-    logging.getLogger().removeHandler(handler)
-    assert not handler.records, "the server logged errors:\n" + "\n".join(handler.records)
-
-
-@pytest.fixture
-def new_page(browser):
-    """Pages in fresh browser contexts (separate caches, storage, downloads);
-    a script error on any of them fails the test."""
-    contexts, errors = [], []
-
-    def open_page(url: str, **context_options):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
-                                      **context_options)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(url)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"

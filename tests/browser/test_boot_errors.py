@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from .conftest import running_playground
+from ..conftest import running_playground
 from .learner import wait_until
 
 BOOT_TIMEOUT = 20

@@ -6,7 +6,7 @@ from playground.app.network_view import NetworkView
 from playground.engine.trainer import Trainer
 from playground.spec import Dense, Spec, Task
 
-from .conftest import running_playground
+from ..conftest import running_playground
 from .learner import link, step, train, wait_for_engine
 
 

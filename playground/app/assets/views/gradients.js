@@ -191,6 +191,11 @@ export default class GradientsView {
     const usable = Array.isArray(flow) && flow.length === this.labels.length; // a frame of the old model is skipped
     if (frame !== this.lastFrame && usable) this.record(header);
     this.lastFrame = frame;
+    // Record every frame, repaint at most ten times a second: a chart of
+    // thousands of points redrawn 60 times a second costs more than training.
+    const now = performance.now();
+    if (usable && this.norms.length > 1 && now - (this.paintedAt || 0) < 100) return;
+    this.paintedAt = now;
     this.waiting.hidden = usable;
     if (!usable) {
       this.waiting.textContent = header.diverged
