@@ -140,8 +140,18 @@ class TrainingSession:
 
     def set_weight(self, layer: int, name: str, index: int, value: float) -> None:
         """Set one parameter (a weight or a bias) by its flat index."""
-        params = self.model.layers[layer].params[name]
-        params.reshape(-1)[index] = value
+        layers = self.model.layers
+        if not 0 <= layer < len(layers):
+            raise ValueError(f"there is no layer {layer + 1}; the model has {len(layers)}")
+        params = layers[layer].params
+        if name not in params:
+            raise ValueError(f"layer {layer + 1} has no parameter {name!r}; it has {', '.join(params) or 'none'}")
+        flat = params[name].reshape(-1)
+        if not 0 <= index < flat.size:
+            raise ValueError(f"layer {layer + 1}'s {name} has {flat.size} values, not {index + 1}")
+        if not np.isfinite(value):
+            raise ValueError("a weight must be a finite number")
+        flat[index] = value
 
     # --- training -------------------------------------------------------------------
 

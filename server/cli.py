@@ -38,6 +38,18 @@ def main(argv=None) -> int:
                             "(default: $PLAYGROUND_PYODIDE_SOURCE, else the official CDN)")
     fetch.add_argument("--dest", metavar="DIR", help="where to put them (default: the app's static/pyodide)")
 
+    data = commands.add_parser("data", help="the server-only datasets' files (28×28 digits, a large text corpus), "
+                                            "in $PLAYGROUND_DATA_DIR or ~/.cache/playground/data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_fetch = data_commands.add_parser("fetch", help="download MNIST once (sha256 checked) as the 28×28 digits")
+    data_fetch.add_argument("dataset", choices=["digits28"])
+    data_fetch.add_argument("--from", dest="source", metavar="SOURCE",
+                            help="mnist.npz as a local path, file:// or http(s):// URL (default: the official copy)")
+    data_add = data_commands.add_parser("add", help="import your own file: digits28 FILE.npz or corpus FILE.txt")
+    data_add.add_argument("dataset", choices=["digits28", "corpus"])
+    data_add.add_argument("file", help="an .npz with images and labels (or MNIST's keys), or a UTF-8 text file")
+    data_commands.add_parser("status", help="which data files are there, their sizes and example counts")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         from .web import serve as run_server
@@ -65,6 +77,18 @@ def main(argv=None) -> int:
             print(f"playground pyodide fetch: {error}", file=sys.stderr)
             return 1
         print(f"Pyodide {PYODIDE_VERSION} is ready in {destination} ({len(files)} files checked)")
+    elif args.command == "data":
+        from .data_files import DataFileError, add_corpus, add_digits28, data_status, fetch_digits28, format_status
+        try:
+            if args.data_command == "fetch":
+                fetch_digits28(args.source)
+            elif args.data_command == "add":
+                (add_digits28 if args.dataset == "digits28" else add_corpus)(args.file)
+            else:
+                print(format_status(data_status()))
+        except DataFileError as error:
+            print(f"playground data: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

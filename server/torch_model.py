@@ -37,12 +37,14 @@ class DenseBlock(nn.Module):
         self.pre_activation = self.linear(x)
         return self.activation(self.pre_activation)
 
-    def load(self, entry):
-        _assign(self.linear.weight, np.asarray(entry["W"]).T)
-        _assign(self.linear.bias, entry["b"])
+    def load(self, entry, write=None):
+        write = write or assign
+        write(self.linear.weight, np.asarray(entry["W"]).T)
+        write(self.linear.bias, entry["b"])
 
-    def export(self, grads=False):
-        return {"W": _numpy(self.linear.weight, grads).T, "b": _numpy(self.linear.bias, grads)}
+    def export(self, read=None):
+        read = read or value_of
+        return {"W": read(self.linear.weight).T, "b": read(self.linear.bias)}
 
 
 class ConvBlock(nn.Module):
@@ -64,12 +66,14 @@ class ConvBlock(nn.Module):
         self.pre_activation = self.conv(self.pad(x))
         return self.activation(self.pre_activation)
 
-    def load(self, entry):
-        _assign(self.conv.weight, entry["W"])
-        _assign(self.conv.bias, entry["b"])
+    def load(self, entry, write=None):
+        write = write or assign
+        write(self.conv.weight, entry["W"])
+        write(self.conv.bias, entry["b"])
 
-    def export(self, grads=False):
-        return {"W": _numpy(self.conv.weight, grads), "b": _numpy(self.conv.bias, grads)}
+    def export(self, read=None):
+        read = read or value_of
+        return {"W": read(self.conv.weight), "b": read(self.conv.bias)}
 
 
 def _same(size, kernel, stride):
@@ -108,23 +112,23 @@ class RecurrentBlock(nn.Module):
         self.states = states
         return states if self.return_sequences else states[:, -1]
 
-    def load(self, entry):
-        cell = self.cell
-        _assign(cell.weight_ih_l0, np.asarray(entry["W_x"]).T)
-        _assign(cell.weight_hh_l0, np.asarray(entry["W_h"]).T)
+    def load(self, entry, write=None):
+        cell, write = self.cell, write or assign
+        write(cell.weight_ih_l0, np.asarray(entry["W_x"]).T)
+        write(cell.weight_hh_l0, np.asarray(entry["W_h"]).T)
         if self.kind == "gru":
-            _assign(cell.bias_ih_l0, entry["b_x"])
-            _assign(cell.bias_hh_l0, entry["b_h"])
+            write(cell.bias_ih_l0, entry["b_x"])
+            write(cell.bias_hh_l0, entry["b_h"])
         else:
-            _assign(cell.bias_ih_l0, entry["b"])
+            write(cell.bias_ih_l0, entry["b"])
 
-    def export(self, grads=False):
-        cell = self.cell
-        out = {"W_x": _numpy(cell.weight_ih_l0, grads).T, "W_h": _numpy(cell.weight_hh_l0, grads).T}
+    def export(self, read=None):
+        cell, read = self.cell, read or value_of
+        out = {"W_x": read(cell.weight_ih_l0).T, "W_h": read(cell.weight_hh_l0).T}
         if self.kind == "gru":
-            out.update(b_x=_numpy(cell.bias_ih_l0, grads), b_h=_numpy(cell.bias_hh_l0, grads))
+            out.update(b_x=read(cell.bias_ih_l0), b_h=read(cell.bias_hh_l0))
         else:  # bias_hh stays zero (see __init__)
-            out["b"] = _numpy(cell.bias_ih_l0, grads)
+            out["b"] = read(cell.bias_ih_l0)
         return out
 
 
@@ -160,10 +164,10 @@ class ParameterFree(nn.Module):
     def forward(self, x):
         return self.module(x)
 
-    def load(self, entry):
+    def load(self, entry, write=None):
         pass
 
-    def export(self, grads=False):
+    def export(self, read=None):
         return None
 
 
@@ -228,12 +232,30 @@ class TorchNet(nn.Module):
     def engine_gradients(self) -> np.ndarray:
         """The parameters' gradients flattened in the engine's order and
         layout (comparable with ``Model.grads``)."""
+        return self.engine_flat(gradient_of)
+
+    def engine_flat(self, read) -> np.ndarray:
+        """One number per engine parameter, in the engine's flat order and
+        layout, read from each torch parameter by ``read`` (its value, its
+        gradient, an optimiser's moment…)."""
         parts = []
         for block in self.blocks:
-            entry = block.export(grads=True)
+            entry = block.export(read)
             if entry:
                 parts.extend(np.ravel(value) for value in entry.values())
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def load_engine_flat(self, flat, model, write) -> None:
+        """The inverse of ``engine_flat``: split ``flat`` by the engine
+        model's layout and hand each torch parameter its part via ``write``."""
+        flat = np.asarray(flat)
+        for block, (start, stop), layer in zip(self.blocks, model.layer_slices, model.layers):
+            if layer.params:
+                offset, entry = start, {}
+                for name, value in layer.params.items():
+                    entry[name] = flat[offset:offset + value.size].reshape(value.shape)
+                    offset += value.size
+                block.load(entry, write)
 
 
 def targets(labels, loss_name: str, activation: str, classes: int, dtype=torch.float64):
@@ -259,12 +281,17 @@ def loss(net: TorchNet, output, target):
     return 0.5 * ((output - target) ** 2).sum() / count
 
 
-def _assign(parameter, value) -> None:
-    parameter.copy_(torch.as_tensor(np.asarray(value), dtype=parameter.dtype))
+def assign(parameter, value) -> None:
+    """Set a parameter in place (without recording it for autograd)."""
+    with torch.no_grad():
+        parameter.copy_(torch.as_tensor(np.asarray(value), dtype=parameter.dtype))
 
 
-def _numpy(parameter, grads=False) -> np.ndarray:
-    tensor = parameter.grad if grads else parameter
-    if tensor is None:
+def value_of(parameter) -> np.ndarray:
+    return parameter.detach().cpu().double().numpy()
+
+
+def gradient_of(parameter) -> np.ndarray:
+    if parameter.grad is None:
         return np.zeros(tuple(parameter.shape))
-    return tensor.detach().cpu().double().numpy()
+    return parameter.grad.detach().cpu().double().numpy()

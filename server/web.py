@@ -35,7 +35,31 @@ class EngineBundleHandler(RequestHandler):
         self.write(self.bundle.data)
 
 
-def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None):
+#: A closed page's session (and so its server job) ends within about this many milliseconds.
+SESSION_CHECK_MS = 1000
+
+
+def make_trainer(server_training: bool = True, trainer_url: str | None = None, trainer_token: str | None = None,
+                 limits=None):
+    """What trains the models too big for the browser: a remote training
+    server when a URL is given, else this server's own job runner — if
+    torch is installed — else nothing (the page says so)."""
+    if trainer_url:
+        from .remote import RemoteTrainer
+        return RemoteTrainer(trainer_url, trainer_token or "")
+    if not server_training:
+        return None
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("Note: torch is not installed, so models too big for the browser cannot train here "
+              "(pip install -e '.[server]', or --trainer-url to use a training server).", file=sys.stderr)
+        return None
+    from .jobs import JobLimits, JobRunner
+    return JobRunner(limits or JobLimits())
+
+
+def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None, trainer=None):
     """The page factory and the Tornado options shared by `serve` and the tests."""
     pyodide_dir = Path(pyodide_dir) if pyodide_dir else default_destination()
     problems = check_pyodide(pyodide_dir) if pyodide_dir.is_dir() else [f"{pyodide_dir} does not exist"]
@@ -48,16 +72,24 @@ def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: di
     options = {
         "static_dirs": {"assets": str(ASSETS), "pyodide": str(pyodide_dir), **(static_dirs or {})},
         "extra_patterns": [(r"/engine\.zip", EngineBundleHandler, {"bundle": bundle})],
+        # Sessions of closed pages end soon, and their server jobs with them.
+        "check_unused_sessions_milliseconds": SESSION_CHECK_MS,
+        "unused_session_lifetime_milliseconds": SESSION_CHECK_MS,
     }
 
     def page():  # Panel calls a plain function once per session (a partial it would render)
-        return create_page(config)
+        return create_page(config, trainer)
 
     return page, options
 
 
-def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_timeout: float = 60.0) -> None:
-    page, options = server_options(pyodide_dir, boot_timeout)
+def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_timeout: float = 60.0,
+          server_training: bool = True, trainer_url: str | None = None, trainer_token: str | None = None,
+          api_token: str | None = None) -> None:
+    trainer = make_trainer(server_training, trainer_url, trainer_token)
+    if trainer is not None:
+        print(f"Models too big for the browser train on: {trainer.where}", flush=True)
+    page, options = server_options(pyodide_dir, boot_timeout, trainer=trainer)
     origins = [f"{name}:{port}" for name in {host, "localhost", "127.0.0.1"}]
     print(f"Serving the playground at http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
     pn.serve({"/": page}, address=host, port=port, show=show, title=TITLE, websocket_origin=origins,
@@ -66,10 +98,10 @@ def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_ti
 
 @contextmanager
 def serve_in_thread(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None,
-                    extra_patterns=()):
+                    extra_patterns=(), trainer=None):
     """The app as `playground serve` runs it, in a thread on a free loopback
     port (for tests and benchmarks); yields the page's URL."""
-    page, options = server_options(pyodide_dir, boot_timeout, static_dirs)
+    page, options = server_options(pyodide_dir, boot_timeout, static_dirs, trainer=trainer)
     options["extra_patterns"] += list(extra_patterns)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -4,6 +4,8 @@ the spec through PlaygroundState, and follows the spec when it changes
 from elsewhere (a link, a snapshot, a lesson)."""
 from __future__ import annotations
 
+import html
+
 import panel as pn
 
 from playground.spec import ACTIVATIONS, DATASETS, OPTIMIZERS, Dense, Spec
@@ -15,6 +17,7 @@ from .state import PlaygroundState
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATIONS = {"None": "none", "L1": "l1", "L2": "l2"}
+TRAIN_IN = {"Automatic": "automatic", "This browser": "browser", "The server": "server"}
 
 
 def _numbers(values, current) -> dict:
@@ -74,6 +77,11 @@ class RunControls(Synced):
                              lambda v: self._set_regularization(self.regularization.value))
         self.problem = self._on(pn.widgets.Select(label="Problem type", options=list(PROBLEMS), width=140),
                                 lambda v: state.edit("set_problem", problem=v))
+        self.train_in = pn.widgets.Select(label="Train in", options=TRAIN_IN, value=state.train_in, width=130,
+                                          disabled=not view.server_where)
+        self.train_in.param.watch(lambda event: setattr(state, "train_in", event.new), "value")
+        self.where = pn.pane.HTML(pn.bind(_where_text, view.param.route_reason, state.param.route_note),
+                                  sizing_mode="stretch_width", margin=(0, 10))
         self.follow(state.spec)
 
     def _show_playing(self, playing: bool) -> None:
@@ -103,8 +111,17 @@ class RunControls(Synced):
         self.problem.value = problem_of(spec)
 
     def __panel__(self):
-        return pn.Row(self.play, self.step, self.reset, self.learning_rate, self.optimizer, self.activation,
-                      self.regularization, self.rate, self.problem, align="end", styles={"flex-wrap": "wrap"})
+        return pn.Column(
+            pn.Row(self.play, self.step, self.reset, self.learning_rate, self.optimizer, self.activation,
+                   self.regularization, self.rate, self.problem, self.train_in, align="end",
+                   styles={"flex-wrap": "wrap"}),
+            self.where, margin=0, sizing_mode="stretch_width")
+
+
+def _where_text(reason: str, refused: str) -> str:
+    """Where the model trains and why; first, why the learner's choice was not followed."""
+    note = f'<strong class="pg-route-refused">{html.escape(refused)}</strong> ' if refused else ""
+    return f'<div class="pg-route" data-role="route" style="font-size:13px">{note}{html.escape(reason)}</div>'
 
 
 class DataControls(Synced):
@@ -163,7 +180,8 @@ class DataControls(Synced):
     def follow(self, spec: Spec) -> None:
         info = spec.task.info
         problem = problem_of(spec)
-        self.dataset.options = {DATASETS[name].title: name for name in PROBLEMS[problem]}
+        self.dataset.options = {DATASETS[name].title + (" — server" if DATASETS[name].server_only else ""): name
+                                for name in PROBLEMS[problem]}
         self.dataset.value = spec.task.dataset
         if self._options_for != spec.task.dataset:  # another dataset, other settings
             self._options_for = spec.task.dataset

@@ -7,6 +7,7 @@ from pathlib import Path
 import param
 from panel.custom import JSComponent
 
+from playground.routing import route
 from playground.session import MAP
 from playground.spec import (ACTIVATIONS, DATASETS, FEATURE_LABELS, SHAPE_KINDS, TEXT_ALPHABET, Spec, SpecError,
                              plan_layers, task_classes)
@@ -14,6 +15,7 @@ from playground.spec import edits
 from playground.spec.sharing import QUERY_KEY, spec_to_link
 
 from . import palette
+from .server_training import ServerTraining
 from .state import PlaygroundState
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -57,15 +59,21 @@ class NetworkView(JSComponent):
     engine_status = param.String("", doc="What the engine is doing while it starts; 'ready' or 'failed' after.")
     engine_ready = param.Boolean(False)
     engine_error = param.String("")
+    backend = param.Selector(default="browser", objects=["browser", "server"], doc="Where the model trains now.")
+    route_reason = param.String("", doc="Why it trains there, in words.")
+    server_where = param.String("", doc="The server trainer's device in words; empty when there is none.")
 
     _esm = "assets/network_view.js"
     _stylesheets = [(ASSETS / "network_view.css").read_text()]
 
-    def __init__(self, state: PlaygroundState, **params):
+    def __init__(self, state: PlaygroundState, trainer=None, **params):
         super().__init__(**params)
         self.state = state
+        self.server = ServerTraining(trainer, lambda message: self._send_msg({"engine": message}))
+        self.server_where = self.server.where
         self._show(state.spec)
         state.param.watch(lambda event: self._show(event.new), "spec")
+        state.param.watch(lambda event: self._route(state.spec), "train_in")
         state.param.watch(lambda event: setattr(self, "playing", event.new), "playing")
         self.param.watch(lambda event: setattr(state, "playing", event.new), "playing")
         self.param.watch(lambda event: setattr(state, "engine_ready", event.new), "engine_ready")
@@ -75,8 +83,17 @@ class NetworkView(JSComponent):
         self.plan = [{"label": plan.label, "type": plan.layer.type, "input": list(plan.input_shape),
                       "output": list(plan.output_shape), "parameters": plan.parameter_count,
                       "return_sequences": plan.return_sequences} for plan in plan_layers(spec)]
+        self._route(spec)
         self.spec_json = spec.to_json(weights=False)  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
+
+    def _route(self, spec: Spec) -> None:
+        """Where this spec trains (see playground.routing), and why."""
+        decision = route(spec, self.state.train_in, self.server_where or None)
+        self.state.route_note = decision.refused
+        where = "in this browser" if decision.where == "browser" else f"on the server ({self.server_where})"
+        self.route_reason = f"Training {where}: {decision.reason}."
+        self.backend = decision.where
 
     def step(self) -> None:
         self._send_msg({"command": "step"})
@@ -94,6 +111,13 @@ class NetworkView(JSComponent):
                 self.state.message = "That edit was refused: it came without its fields."
                 return
             self.state.edit(str(message.get("op")), **fields)
+        elif kind == "job_open":
+            self.server.open()
+        elif kind == "job":
+            if isinstance(message.get("message"), dict):
+                self.server.send(message["message"])
+        elif kind == "job_close":
+            self.server.close("the page trains in the browser now")
         elif kind == "loaded_spec":
             try:
                 self.state.replace_spec(Spec.from_json(message.get("spec", "")))

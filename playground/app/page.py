@@ -91,11 +91,13 @@ def initial_spec() -> tuple[Spec, str]:
         return STARTER_SPEC, f"{error} The page started from the default model instead."
 
 
-def create_page(config: PageConfig = PageConfig()):
+def create_page(config: PageConfig = PageConfig(), trainer=None):
+    """The page of one learner; ``trainer`` trains models too big for the
+    browser (see server_training.py), None when this playground has none."""
     spec, problem = initial_spec()
     state = PlaygroundState(spec=spec, message=problem)
     benchmark = (pn.state.session_args or {}).get("bench") == [b"1"]  # see server/browser_bench.py
-    view = NetworkView(state, assets_url=config.assets_url, pyodide_url=config.pyodide_url,
+    view = NetworkView(state, trainer=trainer, assets_url=config.assets_url, pyodide_url=config.pyodide_url,
                        bundle_url=config.bundle_url, boot_timeout=config.boot_timeout, benchmark=benchmark,
                        sizing_mode="stretch_width")
     intro = pn.pane.Markdown(

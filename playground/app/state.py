@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import param
 
+from playground.routing import CHOICES
 from playground.spec import Spec, SpecError, edits
 
 #: The edits a page may ask for, by name (the view sends these names).
@@ -27,6 +28,9 @@ class PlaygroundState(param.Parameterized):
     summary = param.Dict(default={}, doc="The engine's latest summary: step, epoch, losses, accuracy.")
     message = param.String("", doc="Why the last edit was refused, in words; empty when it was not.")
     engine_ready = param.Boolean(False)
+    train_in = param.Selector(default="automatic", objects=list(CHOICES),
+                              doc="Where the learner wants training: automatic, browser or server.")
+    route_note = param.String("", doc="Why the learner's choice of where to train could not be followed.")
 
     def edit(self, name: str, **arguments) -> bool:
         """Apply a named edit. A refused edit leaves the spec as it was and says why."""

@@ -7,13 +7,13 @@ import numpy as np
 
 from ..spec.schema import Task
 from ..spec.shapes import task_classes, task_input_shape
-from . import images, points, sequences
+from . import external, images, points, sequences
 from .examples import Examples
 from .features import point_features
 
 #: Dataset name -> generator ``(task, rng) -> Examples``; one per name in
-#: ``spec.catalogue.DATASETS``.
-GENERATORS = {**points.GENERATORS, **images.GENERATORS, **sequences.GENERATORS}
+#: ``spec.catalogue.DATASETS``. The ``external`` ones read files on the server.
+GENERATORS = {**points.GENERATORS, **images.GENERATORS, **sequences.GENERATORS, **external.GENERATORS}
 
 
 @dataclass

@@ -87,6 +87,9 @@ class DatasetInfo:
     uses_noise: bool = True
     options: dict[str, Option] = field(default_factory=dict)
     description: str = ""
+    #: Its data is a file on the server (``playground data ...``), too large
+    #: to ship to the browser: only server-side training can use it.
+    server_only: bool = False
 
 
 def _points(name, title, problem="classification", options=None, description=""):
@@ -131,4 +134,16 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
                 per_step=True, uses_noise=False, options={
                     "length": Option(16, 4, 64, help="characters per training window")},
                 description="predict the next character of a small bundled text"),
+    # Server-only: the data are files in the server's data folder (see
+    # playground/data/external.py), put there by `playground data fetch/add`.
+    # At most 25,000 images: × 784 pixels stays within LIMITS["input_values"].
+    DatasetInfo("digits28", "Handwritten digits (28×28)", "image", "classification", 10_000, 25_000,
+                server_only=True,
+                description="MNIST: 70,000 handwritten digits, 28×28 pixels, 10 classes "
+                            "(fetched once onto the server)"),
+    # 4,000 windows by default: even at length 128 that stays within the input limit.
+    DatasetInfo("corpus", "Character-level text (large corpus)", "sequence", "classification", 4000,
+                LIMITS["samples"], per_step=True, uses_noise=False, server_only=True, options={
+                    "length": Option(32, 4, 128, help="characters per training window")},
+                description="predict the next character of a large text added to the server"),
 )}

@@ -24,8 +24,8 @@ PROBLEMS = {
     "classification": ("circle", "xor", "gauss", "spiral", "moons", "checkerboard"),
     "multiclass": ("blobs",),
     "regression": ("plane", "multigauss"),
-    "images": ("digits", "shapes"),
-    "sequences": ("echo", "parity", "sine", "brackets", "text"),
+    "images": ("digits", "shapes", "digits28"),
+    "sequences": ("echo", "parity", "sine", "brackets", "text", "corpus"),
 }
 
 #: What a new model of each kind of data starts as: layers and training.

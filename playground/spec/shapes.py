@@ -17,20 +17,24 @@ from .schema import (AvgPool, Conv2D, Dense, Dropout, Flatten, GRU, LSTM, MaxPoo
 
 _INPUT_SHAPES = {
     "digits": lambda task: (1, 8, 8),
+    "digits28": lambda task: (1, 28, 28),
     "shapes": lambda task: (1, task.option("size"), task.option("size")),
     "sine": lambda task: (task.option("length"), 1),
     "parity": lambda task: (task.option("length"), 1),
     "echo": lambda task: (task.option("delay") + 1, task.option("symbols")),
     "brackets": lambda task: (task.option("length"), 2),
     "text": lambda task: (task.option("length"), len(TEXT_ALPHABET)),
+    "corpus": lambda task: (task.option("length"), len(TEXT_ALPHABET)),
 }
 
 _CLASSES = {
     "blobs": lambda task: task.option("classes"),
     "digits": lambda task: 10,
+    "digits28": lambda task: 10,
     "shapes": lambda task: len(task.option("kinds")),
     "echo": lambda task: task.option("symbols"),
     "text": lambda task: len(TEXT_ALPHABET),
+    "corpus": lambda task: len(TEXT_ALPHABET),
 }
 
 

@@ -6,7 +6,13 @@
 // panel (losses, the decision surface with the data, the confusion matrix,
 // snapshots) and the coach's advice. Python owns the spec: edits go to
 // Python as messages and come back as a new `spec_json`; weight edits,
-// selections and probes go straight to the worker.
+// selections and probes go straight to the engine.
+//
+// The engine is the browser's worker, or a training job on the server for
+// models too big for the browser (Python decides: `backend`). Both speak
+// the same messages; the server's travel through Python over the page's
+// websocket, frames as binary. Switching carries the weights over as a
+// snapshot.
 //
 // The ESM is loaded from a blob: URL, so the views, the decoder and the
 // worker are loaded from absolute URLs that Python passes in (assets_url…).
@@ -44,13 +50,18 @@ class NetworkView {
     this.probeId = 0;
     this.dataVersion = -1;
     this.stats = { frames: 0, drawn: 0, drawMs: 0 };
+    this.backend = "browser"; // where the engine that trains now runs
+    this.engineReady = { browser: false, server: false };
+    this.serverOpen = false;
     this.root = el("div", { class: "pg-view" });
     this.buildSkeleton();
     this.codec = import(absolute(model.assets_url + "frame_codec.js"));
     model.on("spec_json", () => this.onSpec());
     model.on("share_query", () => this.updateAddress());
     model.on("playing", () => this.onPlaying());
-    model.on("msg:custom", (message) => this.onCommand(message));
+    model.on("msg:custom", (message) => (message.engine ? this.fromEngine("server", message.engine) : this.onCommand(message)));
+    model.on("backend", () => this.switchBackend());
+    model.on("route_reason", () => this.showWhere());
     this.updateAddress();
     (window.playgroundViews = window.playgroundViews || []).push(this);
     // Chromium can leave a busy worker running after a reload or navigation,
@@ -59,6 +70,12 @@ class NetworkView {
     window.addEventListener("pagehide", this.onPageHide);
     this.startWorker();
     this.showTab("network");
+    this.showWhere();
+    if (model.backend !== this.backend) this.switchBackend();
+  }
+
+  get ready() {
+    return this.engineReady[this.backend];
   }
 
   destroy() {
@@ -68,6 +85,7 @@ class NetworkView {
     for (const view of Object.values(this.views)) if (view.destroy) view.destroy();
     if (this.worker) this.worker.terminate();
     this.worker = null;
+    this.closeServerJob();
     const views = window.playgroundViews || [];
     if (views.includes(this)) views.splice(views.indexOf(this), 1);
   }
@@ -100,7 +118,12 @@ class NetworkView {
     const counters = el("div", { class: "pg-counters" },
       el("span", { class: "pg-counter" }, el("span", { class: "pg-label", text: "Epoch" }), this.counters.epoch),
       el("span", { class: "pg-counter" }, el("span", { class: "pg-label", text: "Step" }), this.counters.step),
-      el("label", { class: "pg-counter pg-label" }, "Speed ", speed));
+      el("label", { class: "pg-counter pg-label" }, "Speed ", speed),
+      this.whereBadge = el("span", { class: "pg-where", "data-role": "where", tabindex: 0 }),
+      this.cancelButton = el("button", { type: "button", class: "pg-button", "data-role": "cancel-job", hidden: true,
+        title: "End this model's training job on the server (save a snapshot first to keep it)",
+        onclick: () => this.cancelServerJob() }, "End server job"));
+    this.speed = speed;
 
     this.tabs = el("div", { class: "pg-tabs", role: "tablist", "aria-label": "Views" });
     this.tabButtons = {};
@@ -213,7 +236,7 @@ class NetworkView {
   // --- the worker -------------------------------------------------------------------
 
   startWorker() {
-    this.ready = false;
+    this.engineReady.browser = false;
     this.setStatus("Starting the training engine", 0.02);
     const seconds = this.model.boot_timeout;
     const started = performance.now();
@@ -228,17 +251,148 @@ class NetworkView {
       this.bootFailed(`the worker script could not start (${error.message})`);
       return;
     }
-    this.worker.onmessage = (event) => this.onWorker(event.data);
+    this.worker.onmessage = (event) => this.fromEngine("browser", event.data);
     this.worker.onerror = (event) => this.bootFailed(`the worker script failed (${event.message || "it could not be loaded"})`);
-    this.post("boot", { pyodideUrl: absolute(this.model.pyodide_url), bundleUrl: absolute(this.model.bundle_url) });
-    this.post("mode", { epochPerFrame: this.model.benchmark });
+    this.postTo("browser", "boot", { pyodideUrl: absolute(this.model.pyodide_url), bundleUrl: absolute(this.model.bundle_url) });
+    if (this.backend !== "browser") return; // it waits, ready for a switch back
+    this.startRun();
+  }
+
+  // What a fresh engine needs to know: the speed, the spec, the views, whether to train.
+  startRun() {
+    this.sentSpec = null;
+    this.post("mode", { epochPerFrame: this.model.benchmark, epochsPerFrame: Number(this.speed.value) });
     this.sendSpec();
     this.sendViews();
     if (this.model.playing) this.post("play");
   }
 
   post(type, fields = {}) {
-    if (this.worker) this.worker.postMessage({ type, ...fields });
+    this.postTo(this.backend, type, fields);
+  }
+
+  postTo(backend, type, fields = {}) {
+    if (backend === "server") {
+      if (this.serverOpen) this.model.send_msg({ type: "job", message: { type, ...fields } });
+    } else if (this.worker) {
+      this.worker.postMessage({ type, ...fields });
+    }
+  }
+
+  // --- where the model trains ---------------------------------------------------------
+
+  openServerJob() {
+    this.serverOpen = true;
+    this.engineReady.server = false;
+    this.setStatus("Starting a training job on the server", 0.1);
+    this.model.send_msg({ type: "job_open" });
+    this.showWhere();
+  }
+
+  closeServerJob() {
+    if (!this.serverOpen) return;
+    this.serverOpen = false;
+    this.engineReady.server = false;
+    this.model.send_msg({ type: "job_close" });
+  }
+
+  // The learner (or the model's size) moved the run: take the weights along.
+  async switchBackend() {
+    if (this.switching) return; // the loop below follows the latest choice
+    this.switching = true;
+    try {
+      while (this.model.backend !== this.backend) {
+        const from = this.backend;
+        const to = this.model.backend;
+        this.postTo(from, "pause");
+        const snapshot = this.engineReady[from] && this.frame ? await this.snapshotFrom(from) : null;
+        if (from === "server") this.closeServerJob();
+        this.backend = to;
+        if (to === "server") this.openServerJob();
+        else if (this.engineReady.browser) this.status.hidden = true;
+        else if (!this.failed) this.setStatus("Starting the training engine", 0.05);
+        else this.showNotice(`${this.model.engine_error} Models of this size train in the browser.`, "error");
+        if (snapshot) this.post("load_snapshot", { id: "switch", text: snapshot });
+        this.startRun();
+        this.showWhere();
+      }
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  snapshotFrom(source) {
+    return new Promise((resolve) => {
+      const finish = (text) => {
+        clearTimeout(timer);
+        this.switchSnapshot = null;
+        resolve(text);
+      };
+      const timer = setTimeout(() => finish(null), 10000);
+      this.switchSnapshot = finish;
+      this.postTo(source, "snapshot", { id: "switch" });
+    });
+  }
+
+  cancelServerJob() {
+    if (this.model.playing) this.model.playing = false;
+    this.post("cancel");
+  }
+
+  showWhere() {
+    if (!this.whereBadge) return;
+    this.cancelButton.hidden = !(this.backend === "server" && this.serverOpen);
+    const server = this.backend === "server";
+    this.whereBadge.textContent = server ? `On the server (${this.model.server_where})` : "In this browser";
+    this.whereBadge.dataset.where = this.backend;
+    this.whereBadge.title = this.model.route_reason;
+  }
+
+  // Every engine message comes here; only the engine that trains now is heard,
+  // except for what a switch waits for.
+  fromEngine(source, message) {
+    if (message.type === "snapshot" && message.id === "switch") {
+      if (this.switchSnapshot) this.switchSnapshot(message.text);
+      return;
+    }
+    if (message.type === "failed" && message.request === "snapshot" && this.switchSnapshot) {
+      this.switchSnapshot(null);
+      return;
+    }
+    if (source === "browser" && message.type === "ready") this.engineReady.browser = true;
+    if (source !== this.backend) {
+      if (source === "browser" && message.type === "error") this.bootFailed(message.message, message.stage, true);
+      return;
+    }
+    if (source === "server") this.fromServer(message);
+    else this.onWorker(message);
+  }
+
+  fromServer(message) {
+    switch (message.type) {
+      case "ready":
+        this.engineReady.server = true;
+        this.status.hidden = true;
+        this.model.engine_status = "ready";
+        this.model.engine_ready = true;
+        break;
+      case "error": // the server could not start a job
+        this.serverOpen = false;
+        this.showWhere();
+        this.status.hidden = true;
+        this.showNotice(`The server cannot train this model: ${message.message}.`, "error");
+        if (this.model.playing) this.model.playing = false;
+        break;
+      case "ended":
+        this.serverOpen = false;
+        this.engineReady.server = false;
+        this.showWhere();
+        this.showNotice(`The training job on the server ended: ${message.reason}. Press Train to start another.`, "info");
+        if (this.model.playing) this.model.playing = false;
+        break;
+      default:
+        this.onWorker(message);
+    }
   }
 
   sendSpec() {
@@ -269,8 +423,8 @@ class NetworkView {
     this.model.send_msg({ type: "edit", op, fields });
   }
 
-  bootFailed(reason, stage = "runtime") {
-    if (this.ready || this.failed) return;
+  bootFailed(reason, stage = "runtime", quietly = false) {
+    if (this.engineReady.browser || this.failed) return;
     this.failed = true;
     clearTimeout(this.bootTimer);
     clearInterval(this.clock);
@@ -282,6 +436,10 @@ class NetworkView {
       ? "This is a fault in the playground's server, not in your computer: tell whoever runs it. The rest of the page still works."
       : "The server's Pyodide files may be missing or damaged — whoever runs the server can check and " +
         "repair them with “playground pyodide fetch”. The rest of the page still works.";
+    if (quietly || this.backend !== "browser") { // the server trains now; say so if the run comes back here
+      this.model.engine_error = text;
+      return;
+    }
     this.status.hidden = true;
     this.notice.replaceChildren(el("strong", { text }), el("span", { text: " " + advice + " " }),
       el("button", { type: "button", class: "pg-button", onclick: () => this.retry() }, "Try again"));
@@ -314,7 +472,6 @@ class NetworkView {
       case "ready":
         clearTimeout(this.bootTimer);
         clearInterval(this.clock);
-        this.ready = true;
         this.stats.readyMs = performance.now(); // since the page started loading
         this.status.hidden = true;
         this.model.engine_status = "ready";
@@ -339,6 +496,7 @@ class NetworkView {
         this.downloadSnapshot(message.text);
         break;
       case "loaded":
+        if (message.id === "switch") break; // the run moved here; the page's spec follows
         this.sentSpec = message.spec;
         this.model.send_msg({ type: "loaded_spec", spec: message.spec });
         this.showNotice("Snapshot loaded: training resumes where it was saved.", "info");
@@ -422,6 +580,11 @@ class NetworkView {
   }
 
   onPlaying() {
+    if (this.model.playing && this.backend === "server" && !this.serverOpen) {
+      this.openServerJob(); // the last job ended: start another
+      this.startRun();
+      return;
+    }
     this.post(this.model.playing ? "play" : "pause");
   }
 
