@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -17,11 +18,32 @@ def main(argv=None) -> int:
                        help="the Pyodide files to serve (default: static/pyodide, see 'playground pyodide fetch')")
     serve.add_argument("--boot-timeout", type=float, default=60.0, metavar="SECONDS",
                        help="how long a page waits for its engine to start before it reports an error (default 60)")
+    serve.add_argument("--trainer-url", default=os.environ.get("PLAYGROUND_TRAINER_URL"), metavar="URL",
+                       help="train models too big for the browser on this training server ('playground trainer' "
+                            "on another machine), e.g. http://gpu-box:8765 (default: $PLAYGROUND_TRAINER_URL)")
+    serve.add_argument("--trainer-token", default=os.environ.get("PLAYGROUND_TRAINER_TOKEN"), metavar="TOKEN",
+                       help="the training server's token (default: $PLAYGROUND_TRAINER_TOKEN)")
+    serve.add_argument("--api-token", metavar="TOKEN",
+                       help="expose this server's own training API (/api/...) to clients with this token")
+    serve.add_argument("--no-server-training", dest="server_training", action="store_false",
+                       help="train nothing on this machine: only in the browser, or on --trainer-url")
+
+    trainer = commands.add_parser("trainer", help="run only the training service (on a GPU machine), for "
+                                                  "'playground serve --trainer-url' to send its jobs to")
+    trainer.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: every interface)")
+    trainer.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    trainer.add_argument("--token", default=os.environ.get("PLAYGROUND_TRAINER_TOKEN"),
+                         help="the token clients must send (default: $PLAYGROUND_TRAINER_TOKEN; required)")
+    trainer.add_argument("--max-jobs", type=int, metavar="N", help="jobs trained at once (default: JobLimits', 2)")
+    trainer.add_argument("--max-seconds", type=float, metavar="S",
+                         help="training time of one job (default: JobLimits', 600)")
+    trainer.add_argument("--device", choices=["cpu", "cuda"], help="where to train (default: cuda if there is one)")
 
     bench = commands.add_parser("bench", help="measure speed; prints figures and writes them as JSON")
-    bench.add_argument("target", choices=["engine", "browser"], nargs="?", default="engine",
+    bench.add_argument("target", choices=["engine", "browser", "server"], nargs="?", default="engine",
                        help="engine: the numpy engine in this Python; browser: the page in Chromium "
-                            "against a plain-JavaScript baseline")
+                            "against a plain-JavaScript baseline; server: the torch trainer with frames against "
+                            "a bare torch loop (on the GPU when there is one)")
     bench.add_argument("--out", help="where to write the JSON (default bench-results/<target>.json)")
     bench.add_argument("--seconds", type=float, help="time spent on each measurement (engine 2, browser 10)")
     bench.add_argument("--pyodide-dir", metavar="DIR", help="browser: the Pyodide files to serve")
@@ -52,12 +74,35 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
+        from .remote import RemoteTrainerError
         from .web import serve as run_server
-        run_server(args.host, args.port, show=args.show, pyodide_dir=args.pyodide_dir,
-                   boot_timeout=args.boot_timeout)
+        try:
+            run_server(args.host, args.port, show=args.show, pyodide_dir=args.pyodide_dir,
+                       boot_timeout=args.boot_timeout, trainer_url=args.trainer_url,
+                       trainer_token=args.trainer_token, api_token=args.api_token,
+                       server_training=args.server_training)
+        except RemoteTrainerError as error:
+            print(f"playground serve: {error}", file=sys.stderr)
+            return 1
+    elif args.command == "trainer":
+        if not args.token:
+            parser.error("playground trainer needs a token: --token TOKEN or $PLAYGROUND_TRAINER_TOKEN")
+        from .jobs import JobLimits
+        from .trainer_api import run_trainer
+        given = {"max_jobs": args.max_jobs, "max_seconds": args.max_seconds}
+        try:
+            run_trainer(args.host, args.port, args.token,
+                        JobLimits(**{name: value for name, value in given.items() if value is not None}),
+                        device=args.device)
+        except ValueError as error:
+            print(f"playground trainer: {error}", file=sys.stderr)
+            return 1
     elif args.command == "bench" and args.target == "engine":
         from playground.bench import run_engine_benchmark
         run_engine_benchmark(args.out or "bench-results/engine.json", seconds=args.seconds or 2.0)
+    elif args.command == "bench" and args.target == "server":
+        from .server_bench import run_server_benchmark
+        run_server_benchmark(args.out or "bench-results/server.json", seconds=args.seconds or 5.0)
     elif args.command == "bench":
         import shutil
 

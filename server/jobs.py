@@ -246,7 +246,9 @@ class Job:
         self.playing = True
 
     def _on_pause(self, message) -> None:
-        self.playing = False
+        was_playing, self.playing = self.playing, False
+        if was_playing and self.session is not None and self._steps_since_frame:
+            self._send_frame()  # training runs ahead of the frames: show where it stopped
 
     def _on_step(self, message) -> None:
         started = time.monotonic()

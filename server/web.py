@@ -59,7 +59,32 @@ def make_trainer(server_training: bool = True, trainer_url: str | None = None, t
     return JobRunner(limits or JobLimits())
 
 
-def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None, trainer=None):
+class HealthHandler(RequestHandler):
+    """GET /api/health of a web server without a local job runner."""
+
+    def initialize(self, trainer):
+        self.trainer = trainer
+
+    def get(self):
+        self.set_header("Content-Type", "application/json")
+        self.write({"ok": True, "trainer": self.trainer.where if self.trainer is not None else None})
+
+
+def api_routes(trainer, api_token: str | None) -> list:
+    """The training API when this server trains itself (its endpoints need
+    ``api_token``; /api/health never does), else just /api/health."""
+    try:
+        from .jobs import JobRunner
+    except ImportError:  # no torch: no local runner
+        JobRunner = None
+    if JobRunner is not None and isinstance(trainer, JobRunner):
+        from .trainer_api import trainer_routes
+        return trainer_routes(trainer, api_token)
+    return [(r"/api/health", HealthHandler, {"trainer": trainer})]
+
+
+def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None, trainer=None,
+                   api_token: str | None = None):
     """The page factory and the Tornado options shared by `serve` and the tests."""
     pyodide_dir = Path(pyodide_dir) if pyodide_dir else default_destination()
     problems = check_pyodide(pyodide_dir) if pyodide_dir.is_dir() else [f"{pyodide_dir} does not exist"]
@@ -71,7 +96,8 @@ def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: di
     config = PageConfig(bundle_url=f"engine.zip?v={bundle.version}", boot_timeout=boot_timeout)
     options = {
         "static_dirs": {"assets": str(ASSETS), "pyodide": str(pyodide_dir), **(static_dirs or {})},
-        "extra_patterns": [(r"/engine\.zip", EngineBundleHandler, {"bundle": bundle})],
+        "extra_patterns": [(r"/engine\.zip", EngineBundleHandler, {"bundle": bundle}),
+                           *api_routes(trainer, api_token)],
         # Sessions of closed pages end soon, and their server jobs with them.
         "check_unused_sessions_milliseconds": SESSION_CHECK_MS,
         "unused_session_lifetime_milliseconds": SESSION_CHECK_MS,
@@ -89,7 +115,7 @@ def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_ti
     trainer = make_trainer(server_training, trainer_url, trainer_token)
     if trainer is not None:
         print(f"Models too big for the browser train on: {trainer.where}", flush=True)
-    page, options = server_options(pyodide_dir, boot_timeout, trainer=trainer)
+    page, options = server_options(pyodide_dir, boot_timeout, trainer=trainer, api_token=api_token)
     origins = [f"{name}:{port}" for name in {host, "localhost", "127.0.0.1"}]
     print(f"Serving the playground at http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
     pn.serve({"/": page}, address=host, port=port, show=show, title=TITLE, websocket_origin=origins,

@@ -7,7 +7,7 @@ import pytest
 from playground.routing import BROWSER_BUDGET, epoch_cost
 from playground.spec import Conv2D, Dense, Flatten, MaxPool, Spec, Task, Training
 
-from ..browser.learner import link, pause, step, train, wait_for_engine, wait_until
+from ..browser.learner import link, pause, shown_test_loss, step, train, wait_for_engine, wait_until
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -71,3 +71,42 @@ def test_closing_the_page_ends_its_job(server_app, new_page):
     page.close()
     seconds = wait_for_jobs(runner, 0, timeout=10)
     print(f"the job ended {seconds:.2f} s after the page closed")
+
+
+def test_a_run_moves_to_the_server_and_back_keeping_its_weights(server_app, new_page):
+    url, runner = server_app
+    page = new_page(link(url, Spec(task=Task("circle"), layers=(Dense(4), Dense(2)))))
+    where = page.locator("[data-role=where]")
+    assert where.text_content() == "In this browser"
+    assert "within the browser's budget" in page.locator("[data-role=route]").text_content()
+    wait_for_engine(page)
+    train(page)
+    wait_until(page, lambda: step(page) >= 200, 60, "the browser trains")
+    pause(page)
+    in_browser = step(page), shown_test_loss(page)
+
+    page.get_by_role("combobox", name="Train in").select_option("The server")
+    wait_until(page, lambda: where.text_content() == "On the server (CPU)", 30, "the run moves to the server")
+    wait_until(page, lambda: len(runner.jobs()) == 1, 10, "a server job opens")
+    assert "you chose the server" in page.locator("[data-role=route]").text_content()
+    wait_until(page, lambda: runner.jobs()[0]["step"] == in_browser[0], 10, "the job resumes at the same step")
+    assert (step(page), shown_test_loss(page)) == pytest.approx(in_browser, rel=1e-4), "same weights, same loss"
+    train(page)
+    wait_until(page, lambda: step(page) >= in_browser[0] + 200, 60, "the server trains on")
+    pause(page)
+    on_server = step(page), shown_test_loss(page)
+
+    page.get_by_role("combobox", name="Train in").select_option("This browser")
+    wait_until(page, lambda: where.text_content() == "In this browser", 30, "the run comes back")
+    wait_until(page, lambda: len(runner.jobs()) == 0, 10, "the server job ends")
+    page.wait_for_timeout(1000)
+    assert (step(page), shown_test_loss(page)) == pytest.approx(on_server, rel=1e-4)
+
+
+def test_the_page_says_when_there_is_no_server_trainer(app_url, new_page):
+    page = new_page(link(app_url, BIG_CNN))
+    route = page.locator("[data-role=route]")
+    wait_until(page, lambda: "no server trainer" in route.text_content(), 30, "the page says so")
+    assert "training will be slow" in route.text_content()
+    assert page.get_by_role("combobox", name="Train in").is_disabled()
+    assert page.locator("[data-role=where]").text_content() == "In this browser"
