@@ -24,7 +24,7 @@ from .torch_model import TorchNet, assign, gradient_of, loss as torch_loss, targ
 
 #: Examples of each split the summaries are evaluated on: the browser uses
 #: all of its few hundred; here that could cost more than the training.
-EVALUATION_SAMPLE = 2048
+EVALUATION_SAMPLE = 512
 #: Parameter arrays larger than this stay out of frames: no view draws a
 #: large dense matrix, and it would cost the websocket megabytes a second.
 FRAME_PARAMETER_LIMIT = 65_536

@@ -9,6 +9,7 @@ from panel.custom import JSComponent
 
 from playground.routing import route
 from playground.session import MAP
+from playground.snapshot import read_snapshot_text
 from playground.spec import (ACTIVATIONS, DATASETS, FEATURE_LABELS, SHAPE_KINDS, TEXT_ALPHABET, Spec, SpecError,
                              plan_layers, task_classes)
 from playground.spec import edits
@@ -87,6 +88,21 @@ class NetworkView(JSComponent):
         self.spec_json = spec.to_json(weights=False)  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 
+    def _export(self, snapshot_text: str) -> None:
+        """The run as a runnable PyTorch project (a zip) for the learner to download."""
+        try:
+            from server.export import export_zip
+        except ImportError:
+            self._send_msg({"export_failed": "exporting to PyTorch needs torch on the server, and it has none"})
+            return
+        try:
+            spec = read_snapshot_text(snapshot_text).spec
+            data = export_zip(spec)
+        except (SpecError, ValueError) as error:
+            self._send_msg({"export_failed": str(error)})
+            return
+        self._send_msg({"download": f"playground-{spec.task.dataset}-pytorch.zip", "buffer": data})
+
     def _route(self, spec: Spec) -> None:
         """Where this spec trains (see playground.routing), and why."""
         decision = route(spec, self.state.train_in, self.server_where or None)
@@ -118,6 +134,8 @@ class NetworkView(JSComponent):
                 self.server.send(message["message"])
         elif kind == "job_close":
             self.server.close("the page trains in the browser now")
+        elif kind == "export":
+            self._export(message.get("text", ""))
         elif kind == "loaded_spec":
             try:
                 self.state.replace_spec(Spec.from_json(message.get("spec", "")))

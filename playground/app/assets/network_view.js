@@ -160,7 +160,10 @@ class NetworkView {
     const files = el("div", { class: "pg-files" },
       el("button", { type: "button", class: "pg-button", "data-role": "save-snapshot",
         onclick: () => this.requestSnapshot() }, "Save snapshot"),
-      el("label", { class: "pg-button pg-file-label" }, "Load snapshot…", fileInput));
+      el("label", { class: "pg-button pg-file-label" }, "Load snapshot…", fileInput),
+      el("button", { type: "button", class: "pg-button", "data-role": "export",
+        title: "Download this model as a PyTorch script with its weights and data",
+        onclick: () => this.requestExport() }, "Export to PyTorch"));
     this.output = el("div", { class: "pg-output" },
       el("h3", { class: "pg-heading", text: "Output" }),
       el("div", { class: "pg-losses" },
@@ -493,7 +496,7 @@ class NetworkView {
         break;
       }
       case "snapshot":
-        this.downloadSnapshot(message.text);
+        this.downloadSnapshot(message.text, message.id);
         break;
       case "loaded":
         if (message.id === "switch") break; // the run moved here; the page's spec follows
@@ -589,6 +592,15 @@ class NetworkView {
   }
 
   onCommand(message) {
+    if (message.download) {
+      this.download(new Blob([message.buffer], { type: "application/zip" }), message.download);
+      this.showNotice("The PyTorch project is downloading: run “python model.py” in it.", "info");
+      return;
+    }
+    if (message.export_failed) {
+      this.showNotice(`The model could not be exported: ${message.export_failed}.`, "error");
+      return;
+    }
     if (message.command === "step") this.post("step");
     else if (message.command === "reset") this.post("reset");
   }
@@ -603,10 +615,26 @@ class NetworkView {
     this.post("snapshot", { id: Date.now() });
   }
 
-  downloadSnapshot(text) {
-    const blob = new Blob([text], { type: "application/json" });
+  requestExport() {
+    if (!this.ready) {
+      this.showNotice("The engine is still starting; export the model once it runs.", "info");
+      return;
+    }
+    this.post("snapshot", { id: "export" });
+  }
+
+  downloadSnapshot(text, id) {
+    if (id === "export") { // the weights go to Python, which writes the PyTorch project
+      this.showNotice("Writing the PyTorch project…", "info");
+      this.model.send_msg({ type: "export", text });
+      return;
+    }
     const step = this.frame ? this.frame.header.step : 0;
-    const link = this.el("a", { href: URL.createObjectURL(blob), download: `playground-${this.spec.task.dataset}-step-${step}.json` });
+    this.download(new Blob([text], { type: "application/json" }), `playground-${this.spec.task.dataset}-step-${step}.json`);
+  }
+
+  download(blob, name) {
+    const link = this.el("a", { href: URL.createObjectURL(blob), download: name });
     this.root.append(link);
     link.click();
     setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
