@@ -73,6 +73,11 @@ def main(argv=None) -> int:
     data_commands.add_parser("status", help="which data files are there, their sizes and example counts")
 
     args = parser.parse_args(argv)
+    if args.command in ("serve", "trainer") or getattr(args, "target", None) == "server":
+        # numpy's BLAS threads would only fight the training threads over the
+        # cores (the frames' matrices are small). Set before numpy is imported.
+        for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
     if args.command == "serve":
         from .remote import RemoteTrainerError
         from .web import serve as run_server
