@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import http.client
 import os
-import socket
 import tempfile
 import time
 import urllib.error
@@ -32,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .downloads import failure_reason
 
 from playground.data import external
 from playground.data.external import CORPUS_MIN_CHARACTERS, FIXES, corpus_path, digits28_path
@@ -178,12 +179,7 @@ def _download(url: str, out, digest, progress, timeout: float) -> None:
         raise DataFileError(f"could not download mnist.npz from {url}: the server answered HTTP "
                             f"{error.code} {error.reason}. Try again later, or {FETCH_ADVICE}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        reason = getattr(reason, "strerror", None) or reason
-        if isinstance(reason, (TimeoutError, socket.timeout)) or "timed out" in str(reason):
-            reason = f"no answer within {timeout:g} s"
-        elif isinstance(error, http.client.IncompleteRead):
-            reason = "the connection closed before the whole file arrived"
+        reason = failure_reason(error, timeout)
         raise DataFileError(f"could not download mnist.npz from {url}: {reason}. Check the network, "
                             f"or {FETCH_ADVICE}") from None
 

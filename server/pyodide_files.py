@@ -18,13 +18,14 @@ import hashlib
 import http.client
 import json
 import os
-import socket
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from .downloads import failure_reason
 
 PYODIDE_VERSION = "0.27.7"
 DEFAULT_SOURCE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
@@ -186,12 +187,7 @@ class _Source:
             raise PyodideFetchError(f"could not download {name} from {url}: the server answered HTTP {error.code} "
                                     f"{error.reason}. Try again later, or {ADVICE}") from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-            reason = getattr(error, "reason", None) or error
-            reason = getattr(reason, "strerror", None) or reason
-            if isinstance(reason, (TimeoutError, socket.timeout)) or "timed out" in str(reason):
-                reason = f"no answer within {self.timeout:g} s"
-            elif isinstance(error, http.client.IncompleteRead):
-                reason = "the connection closed before the whole file arrived"
+            reason = failure_reason(error, self.timeout)
             raise PyodideFetchError(f"could not download {name} from {url}: {reason}. The network or the server "
                                     f"is unreachable; check the connection, or {ADVICE}") from None
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import platform
 import statistics
-import threading
 import time
 import urllib.request
 from pathlib import Path

@@ -249,7 +249,7 @@ class TorchNet(nn.Module):
         """The inverse of ``engine_flat``: split ``flat`` by the engine
         model's layout and hand each torch parameter its part via ``write``."""
         flat = np.asarray(flat)
-        for block, (start, stop), layer in zip(self.blocks, model.layer_slices, model.layers):
+        for block, (start, _), layer in zip(self.blocks, model.layer_slices, model.layers):
             if layer.params:
                 offset, entry = start, {}
                 for name, value in layer.params.items():

@@ -95,9 +95,11 @@ class TorchSession(TrainingSession):
             return {} if name != "adam" else {"t": 0}
         out = {}
         for engine_name, torch_name in _OPTIMIZER_STATE[name].items():
-            out[engine_name] = self.net.engine_flat(
-                lambda p: value_of(torch_state[p][torch_name]) if p in torch_state
-                else np.zeros(tuple(p.shape))).astype(self.dtype)
+            def read(parameter, torch_name=torch_name):
+                if parameter not in torch_state:
+                    return np.zeros(tuple(parameter.shape))
+                return value_of(torch_state[parameter][torch_name])
+            out[engine_name] = self.net.engine_flat(read).astype(self.dtype)
         if name == "adam":
             out["t"] = int(max(float(torch_state[p]["step"]) for p in torch_state))
         return out
