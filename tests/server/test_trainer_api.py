@@ -67,6 +67,26 @@ class Service:
         self.thread.join(10)
 
 
+def run_async(coroutine):
+    """Run a scenario on a fresh event loop in its own thread: Playwright's
+    sync API keeps a loop running in the main thread when browser tests ran
+    earlier in the session, and asyncio.run refuses to start inside it."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="test scenario")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 @pytest.fixture(scope="module")
 def service():
     running = Service(TOKEN)
@@ -183,7 +203,7 @@ def test_the_websocket_needs_the_token(service):
             with pytest.raises(HTTPClientError) as refused:
                 await Socket.connect(service, token=token)
             assert refused.value.code == 401
-    asyncio.run(scenario())
+    run_async(scenario())
     assert not service.runner.jobs()
 
 
@@ -199,7 +219,7 @@ def test_without_a_token_the_api_is_off():
             with pytest.raises(HTTPClientError) as refused:
                 await Socket.connect(off, token="any")
             assert refused.value.code == 403
-        asyncio.run(scenario())
+        run_async(scenario())
         with pytest.raises(RemoteTrainerError, match="HTTP 403: this server's training API is off"):
             RemoteTrainer(off.url, "any")
     finally:
@@ -294,7 +314,7 @@ def test_a_job_trains_over_the_websocket(service):
         ended, _ = await job.until("ended")
         assert ended["reason"] == "cancelled through the training API"
         assert await job.receive() is None  # and the server closes the socket
-    asyncio.run(scenario())
+    run_async(scenario())
     assert wait_until(lambda: not service.runner.jobs(), 2)
 
 
@@ -311,7 +331,7 @@ def test_bad_messages_are_answered_and_the_job_goes_on(service):
         job.send(type="snapshot", id=1)
         assert (await job.until("snapshot"))[0]["id"] == 1
         job.connection.close()
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_closing_the_websocket_ends_the_job(service):
@@ -324,7 +344,7 @@ def test_closing_the_websocket_ends_the_job(service):
         assert len(service.runner.jobs()) == 1
         job.connection.close()
         await asyncio.sleep(0.05)
-    asyncio.run(scenario())
+    run_async(scenario())
     assert wait_until(lambda: not service.runner.jobs(), 2)
 
 
@@ -338,7 +358,7 @@ def test_a_full_server_refuses_with_a_reason(service):
         assert await second.receive() is None and second.connection.close_code == 1013
         assert len(service.runner.jobs()) == 1
         first.connection.close()
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 # --- the client -----------------------------------------------------------------------------
