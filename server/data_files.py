@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .downloads import failure_reason
+from .downloads import byte_size, failure_reason
 
 from playground.data import external
 from playground.data.external import CORPUS_MIN_CHARACTERS, FIXES, corpus_path, digits28_path
@@ -58,16 +58,6 @@ class DataFileError(ValueError):
 
 def _folder(data_dir) -> Path:
     return Path(data_dir).expanduser() if data_dir else external.data_dir()
-
-
-def _size(nbytes: int | None) -> str:
-    if nbytes is None:
-        return "unknown size"
-    if nbytes >= 1_000_000:
-        return f"{nbytes / 1_000_000:.1f} MB"
-    if nbytes >= 1_000:
-        return f"{nbytes / 1_000:.1f} kB"
-    return f"{nbytes} B"
 
 
 # --- writing safely -----------------------------------------------------------------
@@ -152,7 +142,7 @@ def _copy(source: str, out_path: Path, progress, timeout: float) -> str:
 
 
 def _stream(file, out, digest, total: int | None, doing: str, progress) -> int:
-    progress(f"mnist.npz: {doing} ({_size(total)})")
+    progress(f"mnist.npz: {doing} ({byte_size(total)})")
     done, last = 0, time.monotonic()
     while block := file.read(CHUNK):
         out.write(block)
@@ -161,8 +151,8 @@ def _stream(file, out, digest, total: int | None, doing: str, progress) -> int:
         if time.monotonic() - last >= PROGRESS_EVERY_S:
             last = time.monotonic()
             share = f"{100 * done / total:.0f}%, " if total else ""
-            progress(f"mnist.npz: {share}{_size(done)} of {_size(total)}")
-    progress(f"mnist.npz: {_size(done)} done")
+            progress(f"mnist.npz: {share}{byte_size(done)} of {byte_size(total)}")
+    progress(f"mnist.npz: {byte_size(done)} done")
     return done
 
 
@@ -395,7 +385,7 @@ class FileStatus:
             return f"{self.dataset}: missing ({self.path}); {FIXES[self.dataset]}"
         if self.problem:
             return f"{self.dataset}: {self.path} is broken ({self.problem}); {FIXES[self.dataset]}"
-        return f"{self.dataset}: {self.path}, {_size(self.size)}, {self.examples:,} {self.unit}"
+        return f"{self.dataset}: {self.path}, {byte_size(self.size)}, {self.examples:,} {self.unit}"
 
 
 def data_status(data_dir=None) -> dict[str, FileStatus]:

@@ -25,7 +25,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .downloads import failure_reason
+from .downloads import byte_size, failure_reason
 
 PYODIDE_VERSION = "0.27.7"
 DEFAULT_SOURCE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
@@ -70,16 +70,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _size(nbytes: int | None) -> str:
-    if nbytes is None:
-        return "unknown size"
-    if nbytes >= 1_000_000:
-        return f"{nbytes / 1_000_000:.1f} MB"
-    if nbytes >= 1_000:
-        return f"{nbytes / 1_000:.1f} kB"
-    return f"{nbytes} B"
 
 
 class _WriteFailed(Exception):
@@ -164,7 +154,7 @@ class _Source:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
-                progress(f"{name}: downloading {_size(total)} from {url}")
+                progress(f"{name}: downloading {byte_size(total)} from {url}")
                 done, last = 0, time.monotonic()
                 while True:
                     block = response.read(CHUNK)
@@ -175,7 +165,7 @@ class _Source:
                     now = time.monotonic()
                     if now - last >= PROGRESS_EVERY_S:
                         last = now
-                        share = f"{100 * done / total:.0f}% ({_size(done)} of {_size(total)})" if total else _size(done)
+                        share = f"{100 * done / total:.0f}% ({byte_size(done)} of {byte_size(total)})" if total else byte_size(done)
                         progress(f"{name}: {share}")
                 if total is not None and done != total:
                     raise http.client.IncompleteRead(b"", total - done)
@@ -244,7 +234,7 @@ def _fetch_one(name: str, expected: str, source: _Source, destination: Path, pro
         if temporary is not None:
             temporary.unlink(missing_ok=True)
     how = "downloaded" if source.url else "copied"
-    progress(f"{name}: {how}, {_size(writer.count)}, sha256 ok")
+    progress(f"{name}: {how}, {byte_size(writer.count)}, sha256 ok")
     return target
 
 

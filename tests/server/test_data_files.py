@@ -19,6 +19,7 @@ from playground.spec import TEXT_ALPHABET, Spec, SpecError, Task, plan_layers
 from server import data_files
 from server.cli import main
 from server.data_files import DataFileError, add_corpus, add_digits28, data_status, fetch_digits28
+from server.downloads import byte_size
 
 N_TRAIN, N_TEST = 150, 50
 
@@ -123,7 +124,7 @@ def test_fetch_downloads_once_checks_and_writes_the_canonical_file(server, mnist
         np.testing.assert_array_equal(archive["labels"], labels)
     assert any("downloading" in line for line in said)
     size = len(mnist[0].read_bytes())
-    assert any(f"100%, {data_files._size(size)} of {data_files._size(size)}" in line for line in said)
+    assert any(f"100%, {byte_size(size)} of {byte_size(size)}" in line for line in said)
     assert "200 images ready" in said[-1]
     assert _leftovers(data_dir) == []
 
