@@ -31,8 +31,9 @@ from typing import Callable, NamedTuple
 
 import yaml
 
-from playground.spec import (ACTIVATIONS, DATASETS, OPTIMIZERS, Conv2D, Dense, Recurrent, Spec,
+from playground.spec import (ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, Conv2D, Dense, Recurrent, Spec,
                              SpecError, Task, plan_layers)
+from playground.spec.schema import Pool
 from playground.spec.edits import set_task
 
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -46,6 +47,7 @@ CONTROLS = {
     "optimizer": "the optimizer menu",
     "activation": "the activation menu",
     "regularization": "the regularization kind and rate",
+    "init": "how the weights start (the initialisation menu)",
     "problem": "the problem-type menu",
     "train_in": "where the model trains (this browser or the server)",
     "dataset": "the dataset menu and the dataset's own settings",
@@ -326,10 +328,27 @@ def _units(layer) -> int:
     return 0  # pooling, flatten, dropout: no neurons of their own
 
 
+def _one_name(names: set) -> str:
+    """The one name of a set; "mixed" when there are several, "none" without any."""
+    return names.pop() if len(names) == 1 else ("mixed" if names else "none")
+
+
+def _recurrent_cell(summary: dict, spec: Spec) -> str:
+    return _one_name({layer.type for layer in spec.layers if isinstance(layer, Recurrent)})
+
+
+def _trains_on(summary: dict, spec: Spec):
+    """Where the page trained the run the summary describes (the page adds it)."""
+    value = summary.get("trains_on")
+    return value if value in TRAIN_PLACES else None
+
+
+TRAIN_PLACES = ("browser", "server")
+
+
 def _activation(summary: dict, spec: Spec) -> str:
     """The hidden layers' activation; "mixed" when they differ, "none" without any."""
-    names = {layer.activation for layer in spec.layers if getattr(layer, "has_activation", False)}
-    return names.pop() if len(names) == 1 else ("mixed" if names else "none")
+    return _one_name({layer.activation for layer in spec.layers if getattr(layer, "has_activation", False)})
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
@@ -356,6 +375,14 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("input_features", "input features", "count",
            lambda summary, spec: len(spec.task.input_features)),
     Metric("activation", "activation", "word", _activation, words=ACTIVATIONS + ("mixed", "none")),
+    Metric("conv_layers", "convolution layers", "count",
+           lambda summary, spec: sum(1 for layer in spec.layers if isinstance(layer, Conv2D))),
+    Metric("pooling_layers", "pooling layers", "count",
+           lambda summary, spec: sum(1 for layer in spec.layers if isinstance(layer, Pool))),
+    Metric("recurrent_cell", "recurrent cell", "word", _recurrent_cell, words=("rnn", "gru", "lstm", "mixed", "none")),
+    Metric("init", "initialisation", "word", lambda summary, spec: spec.training.init, words=INITS),
+    Metric("trains_on", "trains on", "word", _trains_on, words=TRAIN_PLACES,
+           help="where the model trained: this browser, or the server for models too big for it"),
     Metric("dataset", "dataset", "word", lambda summary, spec: spec.task.dataset, words=tuple(DATASETS)),
     Metric("optimizer", "optimizer", "word", lambda summary, spec: spec.training.optimizer, words=OPTIMIZERS),
     Metric("learning_rate", "learning rate", "number", lambda summary, spec: spec.training.learning_rate),
