@@ -123,6 +123,7 @@ class Job:
         self.limits = runner.limits
         self._emit = emit
         self._inbox: queue.Queue = queue.Queue()
+        self.run_tag = None  # the page's tag of the latest change to the run, echoed in every frame
         self._closed = threading.Event()
         self.end_reason = ""
         self.session: TorchSession | None = None
@@ -214,6 +215,8 @@ class Job:
             self._send("failed", request=kind, id=message.get("id"),
                        message="the job has no model yet: send its spec first")
             return
+        if isinstance(message.get("tag"), int):
+            self.run_tag = message["tag"]  # a change to the run (setup, reset): frames say which
         try:
             handler(message)
         except (SpecError, ValueError, KeyError, TypeError, IndexError) as error:
@@ -340,7 +343,7 @@ class Job:
         self._last_frame = time.monotonic()
         self._steps_since_frame = 0
         self.in_flight += 1
-        self._send("frame", buffer, trainMs=0, frameMs=1000 * self._frame_cost)
+        self._send("frame", buffer, trainMs=0, frameMs=1000 * self._frame_cost, tag=self.run_tag)
 
     def _time_limit_text(self) -> str:
         return (f"this run has trained for {self.trained_seconds:.0f} s on the server, the most one job may "

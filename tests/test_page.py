@@ -61,9 +61,41 @@ def test_view_messages_reach_the_state():
     view = NetworkView(state)
     view._handle_msg({"type": "edit", "op": "toggle_feature", "fields": {"feature": "sin_x1"}})
     assert "sin_x1" in state.spec.task.features
-    view._handle_msg({"type": "summary", "step": 25, "train_loss": 0.5, "test_loss": 0.6})
-    assert state.summary["step"] == 25
+    view._handle_msg({"type": "summary", "step": 25, "train_loss": 0.5, "test_loss": 0.6, "tag": view.run_tag})
+    assert state.summary["step"] == 25 and state.summary["trains_on"] == "browser"
     view._handle_msg("not even a dict")  # ignored, not a crash
+
+
+def test_summaries_of_a_run_before_the_latest_change_are_dropped():
+    """The engine echoes the tag of the change it made last; a summary that
+    was on its way while the model changed must not reach a lesson's goal."""
+    state = make_state()
+    view = NetworkView(state)
+    old = view.run_tag
+    state.edit("add_neuron", layer=0)
+    assert view.spec_tag == view.run_tag == old + 1
+    view._handle_msg({"type": "summary", "step": 900, "test_loss": 0.01, "tag": old})
+    assert state.summary == {}
+    view.reset()
+    assert view.run_tag == old + 2
+    view._handle_msg({"type": "summary", "step": 900, "test_loss": 0.01, "tag": old + 1})
+    assert state.summary == {}
+    view._handle_msg({"type": "summary", "step": 0, "test_loss": 0.5, "tag": old + 2})
+    assert state.summary["step"] == 0
+
+
+def test_a_lesson_lock_refuses_the_edit_and_says_why():
+    state = make_state()
+    before = state.spec
+    state.set_by_lesson(before, locked=["layers", "learning_rate"], hidden=["problem"])
+    assert not state.edit("add_layer")
+    assert "adding and removing hidden layers" in state.message and state.spec == before
+    assert not state.edit("set_training", learning_rate=0.3)
+    assert not state.edit("set_problem", problem="regression")
+    assert not state.replace_spec(Spec(task=Task("xor")))
+    assert state.edit("add_neuron", layer=0), state.message
+    state.set_by_lesson(state.spec)
+    assert state.edit("add_layer")
 
 
 def test_json_editor_applies_a_valid_spec_and_explains_an_invalid_one():

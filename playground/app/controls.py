@@ -8,7 +8,7 @@ import html
 
 import panel as pn
 
-from playground.spec import ACTIVATIONS, DATASETS, OPTIMIZERS, Dense, Spec
+from playground.spec import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, Dense, Spec
 from playground.spec.edits import MAX_HIDDEN_LAYERS, PROBLEMS, problem_of
 
 from .network_view import NetworkView
@@ -26,13 +26,19 @@ def _numbers(values, current) -> dict:
 
 
 class Synced(pn.viewable.Viewer):
-    """Widgets that edit the spec and follow it; ``_syncing`` stops the echo."""
+    """Widgets that edit the spec and follow it; ``_syncing`` stops the echo.
+    Each widget belongs to a lesson control (playground.lessons.CONTROLS):
+    a lesson's lock disables it, hiding takes it off the page."""
 
     def __init__(self, state: PlaygroundState, **params):
         super().__init__(**params)
         self.state = state
         self._syncing = False
+        self._controls: dict[str, list] = {}  # lesson control -> its widgets
+        self._shown: dict[int, bool] = {}  # id(widget) -> shown apart from any lesson
+        self._unusable: set[int] = set()  # widgets disabled for reasons of their own
         state.param.watch(lambda event: self._follow(event.new), "spec")
+        state.param.watch(lambda event: self.apply_locks(), ["locked", "hidden"])
 
     def _follow(self, spec: Spec) -> None:
         self._syncing = True
@@ -40,6 +46,23 @@ class Synced(pn.viewable.Viewer):
             self.follow(spec)
         finally:
             self._syncing = False
+        self.apply_locks()
+
+    def control(self, name: str, *widgets) -> None:
+        self._controls.setdefault(name, []).extend(widgets)
+
+    def show(self, widget, shown: bool) -> None:
+        """Whether a widget shows apart from lessons (a dataset without noise has no noise slider)."""
+        self._shown[id(widget)] = shown
+        widget.visible = shown and not any(
+            widget in self._controls.get(name, ()) for name in self.state.hidden)
+
+    def apply_locks(self) -> None:
+        for name, widgets in self._controls.items():
+            locked, hidden = name in self.state.locked, name in self.state.hidden
+            for widget in widgets:
+                widget.disabled = locked or hidden or id(widget) in self._unusable
+                widget.visible = self._shown.get(id(widget), True) and not hidden
 
     def follow(self, spec: Spec) -> None:
         raise NotImplementedError
@@ -77,12 +100,27 @@ class RunControls(Synced):
                              lambda v: self._set_regularization(self.regularization.value))
         self.problem = self._on(pn.widgets.Select(label="Problem type", options=list(PROBLEMS), width=140),
                                 lambda v: state.edit("set_problem", problem=v))
+        self.init = self._on(pn.widgets.Select(label="Initialisation", options=list(INITS), width=110),
+                             self._set_init)
         self.train_in = pn.widgets.Select(label="Train in", options=TRAIN_IN, value=state.train_in, width=130,
                                           disabled=not view.server_where)
+        if not view.server_where:
+            self._unusable.add(id(self.train_in))
         self.train_in.param.watch(lambda event: setattr(state, "train_in", event.new), "value")
+        for name in ("learning_rate", "optimizer", "activation", "problem", "train_in", "init"):
+            self.control(name, getattr(self, name))
+        self.control("run", self.play, self.step, self.reset)
+        self.control("regularization", self.regularization, self.rate)
         self.where = pn.pane.HTML(pn.bind(_where_text, view.param.route_reason, state.param.route_note),
                                   sizing_mode="stretch_width", margin=(0, 10))
         self.follow(state.spec)
+        self.apply_locks()
+
+    def _set_init(self, init: str) -> None:
+        """How the weights start only matters at the start: training starts again."""
+        if self.state.edit("set_training", init=init):
+            self.state.playing = False
+            self.view.reset()
 
     def _show_playing(self, playing: bool) -> None:
         self.play.label = "❚❚ Pause" if playing else "▶ Train"
@@ -97,6 +135,7 @@ class RunControls(Synced):
         self.learning_rate.options = _numbers(LEARNING_RATES, training.learning_rate)
         self.learning_rate.value = training.learning_rate
         self.optimizer.value = training.optimizer
+        self.init.value = training.init
         activations = {layer.activation for layer in spec.layers if isinstance(layer, Dense)}
         self.activation.options = list(ACTIVATIONS) + (["mixed"] if len(activations) > 1 else [])
         self.activation.value = activations.pop() if len(activations) == 1 else (
@@ -113,7 +152,7 @@ class RunControls(Synced):
     def __panel__(self):
         return pn.Column(
             pn.Row(self.play, self.step, self.reset, self.learning_rate, self.optimizer, self.activation,
-                   self.regularization, self.rate, self.problem, self.train_in, align="end",
+                   self.regularization, self.rate, self.init, self.problem, self.train_in, align="end",
                    styles={"flex-wrap": "wrap"}),
             self.where, margin=0, sizing_mode="stretch_width")
 
@@ -146,7 +185,14 @@ class DataControls(Synced):
         self._on(self.layers, self._set_layer_count)
         self.message = pn.pane.Alert("", alert_type="warning", visible=False, width=190)
         state.param.watch(lambda event: self._show_message(event.new), "message")
+        self.control("dataset", self.dataset)
+        self.control("ratio", self.ratio)
+        self.control("noise", self.noise)
+        self.control("batch_size", self.batch)
+        self.control("regenerate", self.regenerate)
+        self.control("layers", self.layers)
         self.follow(state.spec)
+        self.apply_locks()
 
     def _set_layer_count(self, count: int) -> None:
         current = len(self.state.spec.layers)
@@ -172,6 +218,7 @@ class DataControls(Synced):
             widget = pn.widgets.IntSlider(label=label, start=option.low, end=option.high,
                                           step=2 if option.even else 1, width=190)
         self._option_widgets.append(widget)
+        self.control("dataset", widget)
         self._on(widget, lambda v, name=name: self._set_option(name, v))
         help_text = pn.pane.HTML(f'<span style="font-size:12px;color:#5c636a">{option.help}</span>',
                                  width=190, margin=(-8, 10, 4, 10))
@@ -186,16 +233,17 @@ class DataControls(Synced):
         if self._options_for != spec.task.dataset:  # another dataset, other settings
             self._options_for = spec.task.dataset
             self._option_widgets = []
+            self._controls["dataset"] = [self.dataset]
             self.options.objects = [self._option_widget(name, option) for name, option in info.options.items()]
         for widget, name in zip(self._option_widgets, info.options):
             value = spec.task.option(name)
             widget.value = list(value) if isinstance(value, tuple) else value
         self.ratio.value = int(round(spec.task.train_ratio * 10)) * 10
-        self.noise.visible = info.uses_noise
+        self.show(self.noise, info.uses_noise)
         self.noise.value = min(50, int(round(spec.task.noise * 20)) * 5)
         self.batch.end = 30 if info.kind == "points" else 128
         self.batch.value = min(self.batch.end, spec.training.batch_size)
-        self.layers.visible = info.kind == "points"  # CNN and RNN models are built in their own views
+        self.show(self.layers, info.kind == "points")  # CNN and RNN models are built in their own views
         self.layers.value = len(spec.layers)
 
     def __panel__(self):

@@ -63,6 +63,14 @@ class NetworkView(JSComponent):
     backend = param.Selector(default="browser", objects=["browser", "server"], doc="Where the model trains now.")
     route_reason = param.String("", doc="Why it trains there, in words.")
     server_where = param.String("", doc="The server trainer's device in words; empty when there is none.")
+    spec_tag = param.Integer(0, doc="The tag the view posts with the spec (see run_tag).")
+    #: Counts changes to the run (a new spec, a reset, new weights). The
+    #: engine echoes the tag of the latest change it made, so summaries of
+    #: a run that no longer is are dropped: a lesson's goal must not read them.
+    run_tag = 0
+    locked = param.List(default=[], doc="Controls a lesson keeps fixed (see playground.lessons.CONTROLS).")
+    hidden_controls = param.List(default=[], doc="Controls a lesson hides.")
+    views = param.List(default=[], doc="The view tabs shown; empty: all.")
 
     _esm = "assets/network_view.js"
     _stylesheets = [(ASSETS / "network_view.css").read_text()]
@@ -78,6 +86,9 @@ class NetworkView(JSComponent):
         state.param.watch(lambda event: setattr(self, "playing", event.new), "playing")
         self.param.watch(lambda event: setattr(state, "playing", event.new), "playing")
         self.param.watch(lambda event: setattr(state, "engine_ready", event.new), "engine_ready")
+        for name, mine in (("locked", "locked"), ("hidden", "hidden_controls"), ("views", "views")):
+            setattr(self, mine, list(getattr(state, name)))
+            state.param.watch(lambda event, mine=mine: setattr(self, mine, list(event.new)), name)
 
     def _show(self, spec: Spec) -> None:
         self.classes = task_classes(spec.task)
@@ -85,7 +96,10 @@ class NetworkView(JSComponent):
                       "output": list(plan.output_shape), "parameters": plan.parameter_count,
                       "return_sequences": plan.return_sequences} for plan in plan_layers(spec)]
         self._route(spec)
-        self.spec_json = spec.to_json(weights=False)  # last: the view reads the plan when this changes
+        spec_json = spec.to_json(weights=False)
+        if spec_json != self.spec_json:
+            self.spec_tag = self._next_tag()  # before the spec: the view posts the spec with this tag
+        self.spec_json = spec_json  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 
     def _export(self, snapshot_text: str) -> None:
@@ -115,12 +129,26 @@ class NetworkView(JSComponent):
         self._send_msg({"command": "step"})
 
     def reset(self) -> None:
-        self._send_msg({"command": "reset"})
+        """Fresh weights from the seed, step 0."""
+        self._send_msg({"command": "reset", "tag": self._next_tag()})
+
+    def load_weights(self, spec: Spec) -> None:
+        """Give the engine the weights a spec carries (a lesson's preset)."""
+        if spec.weights is None:
+            return
+        self._send_msg({"command": "setup", "spec": spec.to_json(), "tag": self._next_tag()})
+
+    def _next_tag(self) -> int:
+        self.run_tag += 1
+        return self.run_tag
 
     def _handle_msg(self, message) -> None:
         kind = message.get("type") if isinstance(message, dict) else None
         if kind == "summary":
-            self.state.summary = {key: value for key, value in message.items() if key != "type"}
+            if message.get("tag") != self.run_tag:
+                return  # of a run before the latest change: the goals of a lesson must not read it
+            summary = {key: value for key, value in message.items() if key not in ("type", "tag")}
+            self.state.summary = dict(summary, trains_on=self.backend)
         elif kind == "edit":
             fields = message.get("fields")
             if not isinstance(fields, dict):

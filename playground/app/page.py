@@ -11,6 +11,7 @@ from playground.spec import Dense, Spec, SpecError, Task, describe_shape, plan_l
 from playground.spec.sharing import QUERY_KEY, spec_from_link
 
 from .controls import DataControls, RunControls
+from .lesson_runner import LESSONS_DIR, LessonRunner
 from .loss_chart import LossChart
 from .network_view import NetworkView
 from .state import PlaygroundState
@@ -29,6 +30,7 @@ class PageConfig:
     pyodide_url: str = "pyodide/"
     bundle_url: str = "engine.zip"
     boot_timeout: float = 60.0
+    lessons_dir: str = str(LESSONS_DIR)
 
 
 class SpecEditor(pn.viewable.Viewer):
@@ -51,7 +53,9 @@ class SpecEditor(pn.viewable.Viewer):
         except SpecError:
             self.feedback.objects = [self.report(self.text)]
             return
-        self.state.replace_spec(spec.with_weights(None))
+        if not self.state.replace_spec(spec.with_weights(None)):
+            self.feedback.objects = [pn.pane.Alert(self.state.message, alert_type="warning")]
+            return
         self.feedback.objects = [self.report(self.text)]
 
     @staticmethod
@@ -94,6 +98,7 @@ def initial_spec() -> tuple[Spec, str]:
 def create_page(config: PageConfig = PageConfig(), trainer=None):
     """The page of one learner; ``trainer`` trains models too big for the
     browser (see server_training.py), None when this playground has none."""
+    pn.extension("mathjax")  # the lessons' formulas; Bokeh serves MathJax itself, no CDN
     spec, problem = initial_spec()
     state = PlaygroundState(spec=spec, message=problem)
     benchmark = (pn.state.session_args or {}).get("bench") == [b"1"]  # see server/browser_bench.py
@@ -105,9 +110,12 @@ def create_page(config: PageConfig = PageConfig(), trainer=None):
         "Build a network, press **Train** and watch it learn: every square is a neuron, showing its output "
         "over the input plane. **Orange means negative, blue positive** — in every map, edge and point.",
         margin=(0, 10))
+    wanted = (pn.state.session_args or {}).get("lesson") or [b""]
+    lessons = LessonRunner(state, view, config.lessons_dir, start_lesson=wanted[0].decode("ascii", "replace"))
     return pn.Column(
         intro,
         RunControls(state, view),
-        pn.Row(pn.Column(DataControls(state), LossChart(state), width=230),
-               pn.Column(view, SpecEditor(state), sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+        pn.Row(pn.Column(DataControls(state), LossChart(state), width=215),
+               pn.Column(view, SpecEditor(state), sizing_mode="stretch_width"), lessons,
+               sizing_mode="stretch_width"),
         sizing_mode="stretch_width", margin=(5, 10))

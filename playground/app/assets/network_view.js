@@ -25,6 +25,21 @@ const TABS = [
   { id: "landscape", title: "Loss landscape" },
 ];
 const NETWORK_VIEW = { points: "graph", image: "cnn", sequence: "rnn" };
+// The views' builder controls by their data-role, and the lesson control
+// (playground.lessons.CONTROLS) each belongs to; elements may also name
+// theirs with data-control.
+const ROLE_CONTROLS = [
+  [/^(add-(layer|conv|pool|dense|recurrent)|remove-layer.*|kernel-.*|padding-.*|pool-(kind|size)-.*|rate-.*|cell-.*|try-(sigmoid|relu))$/, "layers"],
+  [/^(add|remove)-neuron-.*|^(fewer|more)-(filters|units)-.*$/, "neurons"],
+  [/^activation-.*$/, "activation"],
+];
+
+function controlOf(element) {
+  if (element.dataset.control) return element.dataset.control;
+  const role = element.dataset.role;
+  const found = ROLE_CONTROLS.find(([pattern]) => pattern.test(role));
+  return found ? found[1] : null;
+}
 
 function absolute(url) {
   return new URL(url, document.baseURI).href;
@@ -62,6 +77,11 @@ class NetworkView {
     model.on("msg:custom", (message) => (message.engine ? this.fromEngine("server", message.engine) : this.onCommand(message)));
     model.on("backend", () => this.switchBackend());
     model.on("route_reason", () => this.showWhere());
+    model.on(["locked", "hidden_controls"], () => this.applyLocks());
+    model.on("views", () => this.applyViews());
+    // Views rebuild their controls as the model changes: lock the new ones too.
+    this.lockObserver = new MutationObserver(() => this.applyLocks());
+    this.lockObserver.observe(this.root, { childList: true, subtree: true });
     this.updateAddress();
     (window.playgroundViews = window.playgroundViews || []).push(this);
     // Chromium can leave a busy worker running after a reload or navigation,
@@ -71,6 +91,7 @@ class NetworkView {
     this.startWorker();
     this.showTab("network");
     this.showWhere();
+    this.applyViews();
     if (model.backend !== this.backend) this.switchBackend();
   }
 
@@ -80,6 +101,7 @@ class NetworkView {
 
   destroy() {
     window.removeEventListener("pagehide", this.onPageHide);
+    this.lockObserver.disconnect();
     clearTimeout(this.bootTimer);
     clearInterval(this.clock);
     for (const view of Object.values(this.views)) if (view.destroy) view.destroy();
@@ -156,7 +178,7 @@ class NetworkView {
       this.checkbox("Discretize output", (on) => { this.discretize = on; this.requestDraw(); }));
     this.confusion = el("div", { class: "pg-confusion", "data-role": "confusion" });
     const fileInput = el("input", { type: "file", accept: ".json,application/json", class: "pg-file",
-      "aria-label": "Load a snapshot file", onchange: (event) => this.loadSnapshotFile(event) });
+      "aria-label": "Load a snapshot file", "data-control": "load", onchange: (event) => this.loadSnapshotFile(event) });
     const files = el("div", { class: "pg-files" },
       el("button", { type: "button", class: "pg-button", "data-role": "save-snapshot",
         onclick: () => this.requestSnapshot() }, "Save snapshot"),
@@ -181,6 +203,48 @@ class NetworkView {
     const el = this.el;
     const input = el("input", { type: "checkbox", onchange: (event) => onChange(event.target.checked) });
     return el("label", { class: "pg-check" }, input, label);
+  }
+
+  // --- what a lesson keeps fixed ------------------------------------------------------
+
+  // A control (see playground.lessons.CONTROLS) a lesson locks or hides;
+  // loading a whole snapshot would change them all, so any lock holds it.
+  isLocked(control) {
+    const { locked, hidden_controls: hidden } = this.model;
+    if (control === "load") return locked.length > 0 || hidden.length > 0;
+    return locked.includes(control) || hidden.includes(control);
+  }
+
+  // Every element with data-control follows the lesson's locks: disabled
+  // when locked, gone when hidden. Python refuses locked edits as well.
+  applyLocks() {
+    for (const element of this.root.querySelectorAll("[data-control], button[data-role], select[data-role]")) {
+      const control = controlOf(element);
+      if (!control) continue;
+      const hide = this.model.hidden_controls.includes(control);
+      const lock = this.isLocked(control);
+      if (lock && !element.disabled) {
+        element.disabled = true;
+        element.dataset.lockedBy = "lesson";
+      } else if (!lock && element.dataset.lockedBy) {
+        element.disabled = false;
+        delete element.dataset.lockedBy;
+      }
+      if (lock) element.title = "A lesson step keeps this fixed";
+      else if (element.title === "A lesson step keeps this fixed") element.removeAttribute("title");
+      if (hide !== Boolean(element.dataset.hiddenBy)) {
+        element.style.visibility = hide ? "hidden" : "";
+        if (hide) element.dataset.hiddenBy = "lesson";
+        else delete element.dataset.hiddenBy;
+      }
+    }
+  }
+
+  // The view tabs a lesson shows (all when it names none).
+  applyViews() {
+    const shown = this.model.views;
+    for (const [id, button] of Object.entries(this.tabButtons)) button.hidden = shown.length > 0 && !shown.includes(id);
+    if (this.tabButtons[this.tab].hidden) this.showTab("network");
   }
 
   // --- views ------------------------------------------------------------------------
@@ -399,9 +463,10 @@ class NetworkView {
   }
 
   sendSpec() {
-    if (this.sentSpec === this.model.spec_json) return;
+    if (this.sentSpec === this.model.spec_json && this.sentTag === this.model.spec_tag) return;
     this.sentSpec = this.model.spec_json;
-    this.post("setup", { spec: this.model.spec_json });
+    this.sentTag = this.model.spec_tag;
+    this.post("setup", { spec: this.model.spec_json, tag: this.model.spec_tag });
   }
 
   // Something a view asks the engine for on demand; resolves to {header, arrays}.
@@ -487,7 +552,7 @@ class NetworkView {
       case "frame":
         this.stats.workerTrainMs = (this.stats.workerTrainMs || 0) + message.trainMs;
         this.stats.workerFrameMs = (this.stats.workerFrameMs || 0) + message.frameMs;
-        this.onFrame(message.buffer);
+        this.onFrame(message.buffer, message.tag);
         break;
       case "probe": {
         const waiting = this.probes.get(message.id);
@@ -526,9 +591,10 @@ class NetworkView {
     this.notice.hidden = false;
   }
 
-  async onFrame(buffer) {
+  async onFrame(buffer, tag) {
     const { decodeFrame } = await this.codec;
     this.frame = decodeFrame(buffer);
+    this.frameTag = tag; // the latest change to the run the engine had made
     this.takeData(this.frame);
     this.stats.frames += 1;
     this.received = (this.received || 0) + 1;
@@ -542,14 +608,23 @@ class NetworkView {
     } else {
       this.requestDraw();
     }
+    this.sendSummary();
     const header = this.frame.header;
-    const now = performance.now();
-    if (now - this.lastSummary >= SUMMARY_INTERVAL_MS) {
-      this.lastSummary = now;
-      this.model.send_msg({ type: "summary", ...header });
-    }
     const stop = (header.coach || []).find((advice) => advice.severity === "stop");
     if ((header.diverged || stop) && this.model.playing) this.model.playing = false;
+  }
+
+  // About five summaries a second, and always the latest: a frame that
+  // comes too soon after the last summary is summarised a little later, so
+  // that Python sees where a paused run stands.
+  sendSummary() {
+    const wait = this.lastSummary + SUMMARY_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      if (!this.summaryTimer) this.summaryTimer = setTimeout(() => { this.summaryTimer = null; this.sendSummary(); }, wait);
+      return;
+    }
+    this.lastSummary = performance.now();
+    if (this.frame) this.model.send_msg({ type: "summary", ...this.frame.header, tag: this.frameTag });
   }
 
   // The data arrays come once, with the first frame after the data changed:
@@ -602,7 +677,8 @@ class NetworkView {
       return;
     }
     if (message.command === "step") this.post("step");
-    else if (message.command === "reset") this.post("reset");
+    else if (message.command === "reset") this.post("reset", { tag: message.tag });
+    else if (message.command === "setup") this.post("setup", { spec: message.spec, tag: message.tag });
   }
 
   // --- snapshots --------------------------------------------------------------------

@@ -16,6 +16,7 @@ let maxInFlight = 1; // one frame drawn for each frame trained; 2 in the benchma
 const MAX_STEPS_PER_FRAME = 2000;
 
 let api = null; // playground.worker_api, once booted
+let runTag = null; // the page's tag of the latest change to the run, echoed in every frame
 let playing = false;
 let epochPerFrame = false; // benchmark mode: exactly one epoch per frame
 let epochsPerFrame = 1; // the learner's speed: at most this many epochs between frames
@@ -116,7 +117,7 @@ function sendFrame(trainMs = 0) {
   const bytes = proxy.toJs();
   proxy.destroy();
   inFlight += 1;
-  post("frame", { buffer: bytes.buffer, trainMs, frameMs: performance.now() - started }, [bytes.buffer]);
+  post("frame", { buffer: bytes.buffer, trainMs, frameMs: performance.now() - started, tag: runTag }, [bytes.buffer]);
 }
 
 function schedule() {
@@ -219,6 +220,7 @@ self.onmessage = async (event) => {
   }
   const handler = handlers[message.type];
   if (!handler) return;
+  if (message.tag !== undefined) runTag = message.tag; // a change to the run (setup, reset): frames say which
   // Before the engine is ready only the settings are kept; the rest needs it.
   if (!api && !["setup", "play", "pause", "mode", "views"].includes(message.type)) {
     if (message.type === "probe") post("failed", { request: "probe", id: message.id, message: "the engine is still starting" });

@@ -78,6 +78,10 @@ const CSS = `
 .pg-cnn-filter:hover { border-color: #868e96; background: #f1f3f5; }
 .pg-cnn-filter[aria-pressed="true"] { border-color: #212529; background: #e9ecef; }
 .pg-cnn-filter:focus-visible { outline: 3px solid #212529; outline-offset: 1px; }
+.pg-cnn-kernel-editor { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; padding: 6px 8px; background: #f8f9fa; border-radius: 6px; }
+.pg-cnn-kernel { border-collapse: collapse; }
+.pg-cnn-kernel td { padding: 1px; }
+.pg-cnn-kernel input { width: 58px; font: inherit; font-size: 12px; font-variant-numeric: tabular-nums; }
 .pg-cnn-top { display: flex; flex-direction: column; gap: 4px; padding: 6px 8px; background: #f8f9fa; border-radius: 6px; }
 .pg-cnn-top[hidden] { display: none; }
 .pg-cnn-top-images { display: flex; gap: 6px; flex-wrap: wrap; }
@@ -516,8 +520,9 @@ export default class CnnView {
           el("div", { class: "pg-cnn-pictures", "data-role": `cnn-maps-${position}` }, ...maps)));
       }
       if (layer.type === "conv2d") {
+        panel.editor = el("div", { class: "pg-cnn-kernel-editor", "data-role": "cnn-kernel-editor", hidden: true });
         panel.top = el("div", { class: "pg-cnn-top", "data-role": "cnn-top", hidden: true, "aria-live": "polite" });
-        section.append(panel.top);
+        section.append(panel.editor, panel.top);
       }
       this.panels.push(panel);
       sections.push(section);
@@ -530,6 +535,14 @@ export default class CnnView {
   drawLayers(arrays) {
     for (const panel of this.panels || []) {
       const { position, shape } = panel;
+      if (panel.editor && !panel.editor.hidden) { // training moves the weights: show where they are now
+        for (const input of panel.editor.querySelectorAll("input[data-param]")) {
+          const values = arrays[`param/${position}/${input.dataset.param}`];
+          if (values && input !== document.activeElement && input.getRootNode().activeElement !== input) {
+            input.value = Number(values.data[Number(input.dataset.index)]).toFixed(3);
+          }
+        }
+      }
       const maps = arrays[`cnn/maps/${position}`];
       if (maps && panel.maps.length && sameShape(maps.shape, shape)) {
         const plane = shape[1] * shape[2];
@@ -569,6 +582,69 @@ export default class CnnView {
 
   // --- "what excites this filter" --------------------------------------------------------------
 
+  // The chosen filter's weights as numbers to type: one k×k grid per input
+  // channel (at most three), and its bias. A typed weight goes to the engine
+  // at once, so the feature maps show what the new filter finds.
+  editFilter(panel, unit) {
+    const { position, layer } = panel;
+    const frame = this.host.frame;
+    const weights = frame && frame.arrays[`param/${position}/W`];
+    const editor = panel.editor;
+    if (!weights || weights.shape[0] !== layer.filters) {
+      editor.hidden = true;
+      return;
+    }
+    const [, channels, k] = weights.shape;
+    const grids = [];
+    for (let c = 0; c < Math.min(channels, 3); c++) {
+      const rows = [];
+      for (let r = 0; r < k; r++) {
+        const cells = [];
+        for (let col = 0; col < k; col++) {
+          const index = ((unit * channels + c) * k + r) * k + col;
+          const where = `row ${r + 1}, column ${col + 1}${channels > 1 ? `, channel ${c + 1}` : ""}`;
+          cells.push(el("td", {}, this.weightInput(position, "W", index, weights.data,
+            `Filter ${unit + 1} of layer ${position + 1}: weight at ${where}`, `filter-weight-${c}-${r}-${col}`)));
+        }
+        rows.push(el("tr", {}, ...cells));
+      }
+      grids.push(el("div", {}, el("div", { class: "pg-hint", text: channels > 1 ? `channel ${c + 1}` : "weights" }),
+        el("table", { class: "pg-cnn-kernel" }, el("tbody", {}, ...rows))));
+    }
+    const biases = this.host.frame.arrays[`param/${position}/b`];
+    const bias = el("label", { class: "pg-hint" }, "bias ", this.weightInput(position, "b", unit,
+      biases ? biases.data : [0], `Filter ${unit + 1} of layer ${position + 1}: bias`, "filter-bias"));
+    editor.replaceChildren(
+      el("div", { class: "pg-cnn-layer-title" }, el("strong", { text: `Filter ${unit + 1} of layer ${position + 1}: its weights` }),
+        " — type a number and press Enter; the feature maps above follow at once." +
+        (channels > 3 ? ` (Only the first 3 of its ${channels} channels are shown.)` : "")),
+      ...grids, bias);
+    editor.dataset.unit = String(unit);
+    editor.hidden = false;
+  }
+
+  weightInput(position, name, index, values, label, role) {
+    const input = el("input", { type: "number", step: "0.1", value: Number(values[index]).toFixed(3), "aria-label": label,
+      "data-role": role, "data-control": "weights", "data-param": name, "data-index": index });
+    const send = () => {
+      const number = Number(input.value);
+      if (this.host.isLocked("weights")) return;
+      if (input.value === "" || !Number.isFinite(number)) {
+        this.host.showNotice(`“${input.value}” is not a number; the weight was not changed.`, "error");
+        return;
+      }
+      this.host.post("set_weight", { layer: position, name, index, value: number });
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        send();
+      }
+    });
+    input.addEventListener("change", send);
+    return input;
+  }
+
   async chooseFilter(position, unit) {
     const panel = (this.panels || []).find((p) => p.position === position);
     if (!panel || !panel.top) return;
@@ -576,7 +652,9 @@ export default class CnnView {
     for (const other of this.panels) {
       other.filters.forEach(({ button }, f) => button.setAttribute("aria-pressed", String(other === panel && f === unit)));
       if (other !== panel && other.top) other.top.hidden = true;
+      if (other !== panel && other.editor) other.editor.hidden = true;
     }
+    this.editFilter(panel, unit);
     const top = panel.top;
     const title = el("div", { class: "pg-cnn-layer-title" },
       el("strong", { text: `What excites filter ${unit + 1} of layer ${position + 1}` }),

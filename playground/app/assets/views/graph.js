@@ -126,10 +126,10 @@ export default class GraphView {
     const hidden = columns.filter((c) => c.kind !== "features" && c.kind !== "output");
     const count = this.spec.layers.length;
     const header = el("div", { class: "pg-layers-header" },
-      el("button", { type: "button", class: "pg-small", "aria-label": "Add a hidden layer", "data-role": "add-layer",
+      el("button", { type: "button", class: "pg-small", "aria-label": "Add a hidden layer", "data-role": "add-layer", "data-control": "layers",
         onclick: () => this.host.edit("add_layer") }, "+"),
       el("button", { type: "button", class: "pg-small", "aria-label": "Remove the last hidden layer",
-        "data-role": "remove-layer", onclick: () => this.host.edit("remove_layer") }, "−"),
+        "data-role": "remove-layer", "data-control": "layers", onclick: () => this.host.edit("remove_layer") }, "−"),
       el("span", { class: "pg-heading", text: `${plural(count, "hidden layer")}` }));
     const first = hidden.length ? hidden[0].x : columns[0].x + 120;
     const last = hidden.length ? hidden[hidden.length - 1].x : first;
@@ -155,7 +155,7 @@ export default class GraphView {
       header.append(el("span", { class: "pg-hint", text: "output" }));
     } else if (column.kind === "dense") {
       const index = column.index;
-      const select = el("select", { class: "pg-activation", "aria-label": `Activation of layer ${index + 1}`,
+      const select = el("select", { class: "pg-activation", "aria-label": `Activation of layer ${index + 1}`, "data-control": "activation",
         onchange: (event) => this.host.edit("set_activation", { layer: index, activation: event.target.value }) });
       for (const name of this.model.activations) {
         select.append(el("option", { value: name, text: name, selected: name === column.layer.activation }));
@@ -163,9 +163,9 @@ export default class GraphView {
       header.append(
         el("div", { class: "pg-plus-minus" },
           el("button", { type: "button", class: "pg-small", "aria-label": `Add a neuron to layer ${index + 1}`,
-            "data-role": `add-neuron-${index}`, onclick: () => this.host.edit("add_neuron", { layer: index }) }, "+"),
+            "data-role": `add-neuron-${index}`, "data-control": "neurons", onclick: () => this.host.edit("add_neuron", { layer: index }) }, "+"),
           el("button", { type: "button", class: "pg-small", "aria-label": `Remove a neuron from layer ${index + 1}`,
-            "data-role": `remove-neuron-${index}`, onclick: () => this.host.edit("remove_neuron", { layer: index }) }, "−")),
+            "data-role": `remove-neuron-${index}`, "data-control": "neurons", onclick: () => this.host.edit("remove_neuron", { layer: index }) }, "−")),
         el("span", { class: "pg-hint", text: compact ? String(column.layer.units) : plural(column.layer.units, "neuron"),
           title: plural(column.layer.units, "neuron") }), select);
     } else {
@@ -195,6 +195,7 @@ export default class GraphView {
     node.element = button;
     if (column.kind === "features") {
       button.setAttribute("aria-pressed", node.enabled ? "true" : "false");
+      button.dataset.control = "features";
       button.classList.toggle("pg-off", !node.enabled);
       button.append(el("span", { class: "pg-feature-label", text: label }));
       button.addEventListener("click", () => this.host.edit("toggle_feature", { feature: node.name }));
@@ -396,7 +397,7 @@ export default class GraphView {
     let focus = null;
     const field = (label, name, index, value, focusHere) => {
       const input = el("input", { type: "number", step: "0.01", value: Number(value).toFixed(4), "aria-label": label,
-        "data-param": `${name}-${index}`, class: "pg-weight-input" });
+        "data-param": `${name}-${index}`, "data-control": "weights", class: "pg-weight-input" });
       input.addEventListener("keydown", (e) => {
         if (e.key === "Enter") {
           e.preventDefault();
@@ -430,6 +431,7 @@ export default class GraphView {
   }
 
   setWeight(layer, name, index, text) {
+    if (this.host.isLocked("weights")) return;
     const value = Number(text);
     if (text === "" || !Number.isFinite(value)) {
       this.host.showNotice(`“${text}” is not a number; the weight was not changed.`, "error");
