@@ -224,7 +224,7 @@ class LessonRunner(pn.viewable.Viewer):
                 state = f"{done} of {len(goals)} goals"
             else:
                 state = "new"
-            button = pn.widgets.Button(name=f"{lesson.title}", button_type="light", sizing_mode="stretch_width",
+            button = pn.widgets.Button(label=f"{lesson.title}", color="light", sizing_mode="stretch_width",
                                        margin=(2, 5), description=f"{LEVEL_WORDS[lesson.level]}, about {lesson.minutes}"
                                                                   f" minutes, {len(lesson.steps)} steps — {state}")
             button.on_click(lambda event, lesson_id=lesson.id: self.open(lesson_id))
@@ -266,8 +266,8 @@ class LessonRunner(pn.viewable.Viewer):
         shown = [pn.pane.Markdown(f"**Hint {i + 1}.** {_math(hint)}", sizing_mode="stretch_width", margin=(0, 5))
                  for i, hint in enumerate(step.hints[:self.hints_shown])]
         if self.hints_shown < len(step.hints):
-            button = pn.widgets.Button(name=f"Show a hint ({self.hints_shown + 1} of {len(step.hints)})",
-                                       button_type="light", margin=(2, 5))
+            button = pn.widgets.Button(label=f"Show a hint ({self.hints_shown + 1} of {len(step.hints)})",
+                                       color="light", margin=(2, 5))
             button.on_click(lambda event: self._reveal_hint())
             shown.append(button)
         return shown
@@ -283,7 +283,7 @@ class LessonRunner(pn.viewable.Viewer):
                                                sizing_mode="stretch_width", margin=(0, 10))
             choices.value = None  # nothing chosen yet (the constructor would choose the first)
             feedback = pn.pane.Alert("", visible=False, sizing_mode="stretch_width")
-            check = pn.widgets.Button(name="Check my answer", button_type="light", margin=(2, 5))
+            check = pn.widgets.Button(label="Check my answer", color="light", margin=(2, 5))
 
             def answer(event, question=question, choices=choices, feedback=feedback):
                 if choices.value is None:
@@ -304,19 +304,19 @@ class LessonRunner(pn.viewable.Viewer):
         return parts
 
     def _navigation(self, last: bool):
-        back = pn.widgets.Button(name="← Back", button_type="light", width=70, disabled=self.step_index == 0)
+        back = pn.widgets.Button(label="← Back", color="light", width=70, disabled=self.step_index == 0)
         back.on_click(lambda event: self.previous_step())
         if last:
-            forward = pn.widgets.Button(name="Finish lesson", button_type="primary", width=120,
+            forward = pn.widgets.Button(label="Finish lesson", color="primary", width=120,
                                         disabled=not self.step_done)
             forward.on_click(lambda event: self.leave())
         else:
-            forward = pn.widgets.Button(name="Next step →", button_type="primary", width=120,
+            forward = pn.widgets.Button(label="Next step →", color="primary", width=120,
                                         disabled=not self.step_done)
             forward.on_click(lambda event: self.next_step())
-        reset = pn.widgets.Button(name="Reset this step", button_type="light", width=120)
+        reset = pn.widgets.Button(label="Reset this step", color="light", width=120)
         reset.on_click(lambda event: self.reset_step())
-        leave = pn.widgets.Button(name="All lessons", button_type="light", width=100)
+        leave = pn.widgets.Button(label="All lessons", color="light", width=100)
         leave.on_click(lambda event: self.leave())
         return pn.Column(pn.Row(back, forward, margin=0), pn.Row(reset, leave, margin=0), margin=(6, 0))
 
