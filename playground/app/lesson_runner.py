@@ -321,8 +321,21 @@ class LessonRunner(pn.viewable.Viewer):
         return pn.Column(pn.Row(back, forward, margin=0), pn.Row(reset, leave, margin=0), margin=(6, 0))
 
     def __panel__(self):
-        return pn.Column(self.store, self.body, width=PANEL_WIDTH, margin=(0, 5), css_classes=["pg-lessons"],
-                         styles={"border-left": "1px solid #dee2e6"})
+        # The panel folds away to a narrow strip when the learner wants the room.
+        fold = pn.widgets.Button(label="Hide lessons ›", color="light", width=120, margin=(0, 5),
+                                 description="Fold the lessons away to give the network more room")
+        unfold = pn.widgets.Button(label="‹", color="light", width=34, margin=(0, 2), visible=False,
+                                   description="Show the lessons")
+        column = pn.Column(self.store, fold, unfold, self.body, width=PANEL_WIDTH, margin=(0, 5),
+                           css_classes=["pg-lessons"], styles={"border-left": "1px solid #dee2e6"})
+
+        def show(shown: bool) -> None:
+            column.width = PANEL_WIDTH if shown else 40
+            fold.visible, unfold.visible, self.body.visible = shown, not shown, shown
+
+        fold.on_click(lambda event: show(False))
+        unfold.on_click(lambda event: show(True))
+        return column
 
 
 def _goal_html(status, done: bool) -> str:

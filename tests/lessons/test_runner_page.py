@@ -84,3 +84,12 @@ def test_reset_this_step_starts_the_step_again(app_url, new_page):
     wait_until(page, lambda: step(page) == 0, 10, "the step counter did not go back to 0")
     wait_until(page, lambda: "training steps 0" in student.goal_text(), 10, student.goal_text())
     assert not student.goal_met()
+
+
+def test_the_lessons_fold_away_and_come_back(app_url, new_page):
+    page = new_page(app_url)
+    page.get_by_text("Step-by-step lessons with goals").wait_for()
+    page.get_by_role("button", name="Hide lessons ›").click()
+    page.get_by_text("Step-by-step lessons with goals").wait_for(state="hidden")
+    page.get_by_role("button", name="‹", exact=True).click()
+    page.get_by_text("Step-by-step lessons with goals").wait_for()

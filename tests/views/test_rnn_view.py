@@ -91,6 +91,7 @@ def test_the_time_line_follows_the_chosen_sequence(new_page, app_url):
     assert page.locator("[data-role=sequence-number]").text_content().startswith("training sequence 1 of")
 
     # Hovering the state heatmap tells the step, the unit and the value.
+    state.scroll_into_view_if_needed()
     box = state.bounding_box()
     page.mouse.move(box["x"] + 3, box["y"] + 3)
     tooltip = page.locator(".pg-tooltip")
