@@ -27,6 +27,14 @@ def main(argv=None) -> int:
                        help="expose this server's own training API (/api/...) to clients with this token")
     serve.add_argument("--no-server-training", dest="server_training", action="store_false",
                        help="train nothing on this machine: only in the browser, or on --trainer-url")
+    serve.add_argument("--classroom-db", metavar="URL_OR_PATH", default=os.environ.get("PLAYGROUND_CLASSROOM_DB"),
+                       help="where classroom sessions are kept: a SQLite file's path, or a database URL such as "
+                            "postgresql+psycopg://user:password@host/db (default: $PLAYGROUND_CLASSROOM_DB, else "
+                            "classroom.sqlite3 in ~/.local/share/playground)")
+    serve.add_argument("--classroom-hours", type=float, default=12.0, metavar="HOURS",
+                       help="how long a classroom session lasts before it expires (default 12)")
+    serve.add_argument("--no-classroom", dest="classroom", action="store_false",
+                       help="no classroom sessions (and no classroom database)")
 
     trainer = commands.add_parser("trainer", help="run only the training service (on a GPU machine), for "
                                                   "'playground serve --trainer-url' to send its jobs to")
@@ -40,16 +48,20 @@ def main(argv=None) -> int:
     trainer.add_argument("--device", choices=["cpu", "cuda"], help="where to train (default: cuda if there is one)")
 
     bench = commands.add_parser("bench", help="measure speed; prints figures and writes them as JSON")
-    bench.add_argument("target", choices=["engine", "browser", "server"], nargs="?", default="engine",
+    bench.add_argument("target", choices=["engine", "browser", "server", "classroom"], nargs="?", default="engine",
                        help="engine: the numpy engine in this Python; browser: the page in Chromium "
                             "against a plain-JavaScript baseline; server: the torch trainer with frames against "
-                            "a bare torch loop (on the GPU when there is one)")
-    bench.add_argument("--out", help="where to write the JSON (default bench-results/<target>.json)")
+                            "a bare torch loop (on the GPU when there is one); classroom: simulated students "
+                            "sending summaries to a real server, and the instructor feed's latency")
+    bench.add_argument("--out", "--json", dest="out", metavar="PATH",
+                       help="where to write the JSON (default bench-results/<target>.json)")
     bench.add_argument("--seconds", type=float, help="time spent on each measurement (engine 2, browser 10)")
     bench.add_argument("--pyodide-dir", metavar="DIR", help="browser: the Pyodide files to serve")
     bench.add_argument("--chromium", default="chromium", help="browser: the Chromium executable")
     bench.add_argument("--rounds", type=int, default=3, help="browser: rounds of each (the median is reported)")
     bench.add_argument("--view-seconds", type=float, help="browser: seconds with each view open (0: skip the views)")
+    bench.add_argument("--students", type=int, default=200, help="classroom: simulated students (default 200)")
+    bench.add_argument("--rate", type=float, default=5.0, help="classroom: summaries per student per second (default 5)")
 
     pyodide = commands.add_parser("pyodide", help="the Pyodide files the browser engine runs on")
     pyodide_commands = pyodide.add_subparsers(dest="pyodide_command", required=True)
@@ -80,13 +92,24 @@ def main(argv=None) -> int:
             os.environ.setdefault(name, "1")
     if args.command == "serve":
         from .remote import RemoteTrainerError
+        from .web import open_classroom
         from .web import serve as run_server
+        classroom = None
+        if args.classroom:
+            try:
+                classroom = open_classroom(args.classroom_db, hours=args.classroom_hours)
+            except Exception as error:  # a bad URL, an unreachable database, a missing driver, bad hours
+                print(f"playground serve: the classroom database cannot be opened ({error}); fix --classroom-db, "
+                      f"or start with --no-classroom", file=sys.stderr)
+                return 1
         try:
             run_server(args.host, args.port, show=args.show, pyodide_dir=args.pyodide_dir,
                        boot_timeout=args.boot_timeout, trainer_url=args.trainer_url,
                        trainer_token=args.trainer_token, api_token=args.api_token,
-                       server_training=args.server_training)
+                       server_training=args.server_training, classroom=classroom)
         except RemoteTrainerError as error:
+            if classroom is not None:
+                classroom.close()
             print(f"playground serve: {error}", file=sys.stderr)
             return 1
     elif args.command == "trainer":
@@ -105,6 +128,10 @@ def main(argv=None) -> int:
     elif args.command == "bench" and args.target == "engine":
         from playground.bench import run_engine_benchmark
         run_engine_benchmark(args.out or "bench-results/engine.json", seconds=args.seconds or 2.0)
+    elif args.command == "bench" and args.target == "classroom":
+        from .classroom.bench import run_classroom_benchmark
+        run_classroom_benchmark(args.out or "bench-results/classroom.json", students=args.students,
+                                seconds=args.seconds or 10.0, rate=args.rate)
     elif args.command == "bench" and args.target == "server":
         from .server_bench import run_server_benchmark
         run_server_benchmark(args.out or "bench-results/server.json", seconds=args.seconds or 5.0)

@@ -1,7 +1,8 @@
-"""The web server: the Panel page, its assets, the Pyodide files and the
-engine bundle (later also the REST and websocket endpoints)."""
+"""The web server: the Panel page, its assets, the Pyodide files, the
+engine bundle, and the REST and websocket endpoints (training, classroom)."""
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import time
@@ -84,8 +85,9 @@ def api_routes(trainer, api_token: str | None) -> list:
 
 
 def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None, trainer=None,
-                   api_token: str | None = None):
-    """The page factory and the Tornado options shared by `serve` and the tests."""
+                   api_token: str | None = None, classroom=None):
+    """The page factory and the Tornado options shared by `serve` and the tests.
+    ``classroom`` (a ``server.classroom.Classroom``) adds the classroom API."""
     pyodide_dir = Path(pyodide_dir) if pyodide_dir else default_destination()
     problems = check_pyodide(pyodide_dir) if pyodide_dir.is_dir() else [f"{pyodide_dir} does not exist"]
     if problems:
@@ -97,37 +99,86 @@ def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: di
     options = {
         "static_dirs": {"assets": str(ASSETS), "pyodide": str(pyodide_dir), **(static_dirs or {})},
         "extra_patterns": [(r"/engine\.zip", EngineBundleHandler, {"bundle": bundle}),
-                           *api_routes(trainer, api_token)],
+                           *api_routes(trainer, api_token), *classroom_api(classroom)],
         # Sessions of closed pages end soon, and their server jobs with them.
         "check_unused_sessions_milliseconds": SESSION_CHECK_MS,
         "unused_session_lifetime_milliseconds": SESSION_CHECK_MS,
     }
 
     def page():  # Panel calls a plain function once per session (a partial it would render)
-        return create_page(config, trainer)
+        return create_page(config, trainer, classroom)
 
     return page, options
 
 
+def classroom_api(classroom) -> list:
+    """The classroom API's routes, or none without a classroom."""
+    if classroom is None:
+        return []
+    from playground.app.lesson_runner import shipped_lessons
+
+    from .classroom.api import classroom_routes
+    from .classroom.pages import page_routes
+    return classroom_routes(classroom) + page_routes(shipped_lessons)
+
+
+def open_classroom(database: str | None = None, hours: float = 12.0):
+    """The classroom on ``database`` (a SQLAlchemy URL or a SQLite file's
+    path; default: a file in the user's data folder)."""
+    from .classroom import Classroom
+    from .classroom.store import database_url, default_database_url
+    return Classroom(database_url(database) if database else default_database_url(), hours=hours)
+
+
 def serve(host: str, port: int, *, show: bool = False, pyodide_dir=None, boot_timeout: float = 60.0,
           server_training: bool = True, trainer_url: str | None = None, trainer_token: str | None = None,
-          api_token: str | None = None) -> None:
+          api_token: str | None = None, classroom=None) -> None:
+    """``playground serve`` until Ctrl+C or SIGTERM; then the classroom
+    (if any) writes what it holds in memory and closes."""
     trainer = make_trainer(server_training, trainer_url, trainer_token)
     if trainer is not None:
         print(f"Models too big for the browser train on: {trainer.where}", flush=True)
-    page, options = server_options(pyodide_dir, boot_timeout, trainer=trainer, api_token=api_token)
+    page, options = server_options(pyodide_dir, boot_timeout, trainer=trainer, api_token=api_token,
+                                   classroom=classroom)
     origins = [f"{name}:{port}" for name in {host, "localhost", "127.0.0.1"}]
+    if classroom is not None:
+        print(f"Classroom sessions are kept in {_shown_url(classroom.store.url)}", flush=True)
     print(f"Serving the playground at http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
-    pn.serve({"/": page}, address=host, port=port, show=show, title=TITLE, websocket_origin=origins,
-             threaded=False, **options)
+    # A service manager stops a server with SIGTERM: leave through the same
+    # path as Ctrl+C, so that the classroom's last summaries are written.
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread: the caller handles signals
+        previous = None
+    try:
+        pn.serve({"/": page}, address=host, port=port, show=show, title=TITLE, websocket_origin=origins,
+                 threaded=False, **options)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if classroom is not None:
+            classroom.close()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _shown_url(url: str) -> str:
+    """A database URL without its password, for the console."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager
 def serve_in_thread(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None,
-                    extra_patterns=(), trainer=None):
+                    extra_patterns=(), trainer=None, classroom=None):
     """The app as `playground serve` runs it, in a thread on a free loopback
-    port (for tests and benchmarks); yields the page's URL."""
-    page, options = server_options(pyodide_dir, boot_timeout, static_dirs, trainer=trainer)
+    port (for tests and benchmarks); yields the page's URL. The caller owns
+    ``classroom`` and closes it."""
+    page, options = server_options(pyodide_dir, boot_timeout, static_dirs, trainer=trainer, classroom=classroom)
     options["extra_patterns"] += list(extra_patterns)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
