@@ -52,8 +52,13 @@ class LessonProgress(JSComponent):
     loaded = param.Boolean(False, doc="True once the browser has handed over what it kept.")
     problem = param.String("", doc="Why the progress could not be read or saved, in words.")
     storage_key = param.String("playground-lessons-v1")
+    auto_reconnect = param.Boolean(False, doc="Reload the page by itself when the server was lost (in a class).")
 
     _esm = "assets/lesson_store.js"
+
+    def _handle_msg(self, message) -> None:
+        if isinstance(message, dict) and "ping" in message:
+            self._send_msg({"pong": message["ping"]})
 
 
 def _math(text: str) -> str:
@@ -83,6 +88,9 @@ class LessonRunner(pn.viewable.Viewer):
             self.lessons, self.error = {}, f"The lessons could not be loaded: {error}"
         self._start_lesson = start_lesson
         self._step_spec: Spec | None = None  # the spec as the open step began, for "reset this step"
+        self.class_locked: set[str] = set()  # controls a class's instructor locks, on top of the step's
+        self.on_progress = None  # called with (lesson id, its progress) whenever that changes (a class listens)
+        self.above: list = []  # what the panel shows above the lessons (the class a learner is in)
         self.body = pn.Column(sizing_mode="stretch_width", margin=0)
         self.goal = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 5))
         self.notice = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
@@ -104,6 +112,8 @@ class LessonRunner(pn.viewable.Viewer):
         progress["lessons"] = lessons
         progress["current"] = {"lesson": self.lesson_id, "step": self.step_index} if self.lesson_id else None
         self.store.progress = progress
+        if lesson_id is not None and self.on_progress is not None:
+            self.on_progress(lesson_id, dict(lessons[lesson_id], step=self.step_index))
 
     def _on_loaded(self) -> None:
         """Open the lesson the link names, else the one the learner was in."""
@@ -143,7 +153,7 @@ class LessonRunner(pn.viewable.Viewer):
         step = lesson.steps[index]
         self.step_index, self.hints_shown = index, 0
         self.state.playing = False
-        self.state.set_by_lesson(spec, step.preset.locked, step.preset.hidden, step.preset.views)
+        self.state.set_by_lesson(spec, self._locks(step.preset.locked), step.preset.hidden, step.preset.views)
         self.state.train_in = "automatic"
         if step.preset.reset:
             self.view.reset()
@@ -183,9 +193,21 @@ class LessonRunner(pn.viewable.Viewer):
     def leave(self) -> None:
         """Back to the list; every control is free again, the model stays."""
         self.lesson_id = ""
-        self.state.set_by_lesson(self.state.spec)
+        self.state.set_by_lesson(self.state.spec, self._locks(()))
         self._save()
         self._show_list()
+
+    def _locks(self, step_locked) -> list[str]:
+        return sorted(set(step_locked) | self.class_locked)
+
+    def set_class_locks(self, names) -> None:
+        """The class's locks changed: the step's own, and these."""
+        self.class_locked = set(names)
+        lesson = self.lesson
+        own = lesson.steps[self.step_index].preset.locked if lesson else ()
+        self.state.locked = self._locks(own)
+        if "run" in self.state.locked:
+            self.state.playing = False
 
     # --- the goal ------------------------------------------------------------------------------
 
@@ -326,12 +348,14 @@ class LessonRunner(pn.viewable.Viewer):
                                  description="Fold the lessons away to give the network more room")
         unfold = pn.widgets.Button(label="‹", color="light", width=34, margin=(0, 2), visible=False,
                                    description="Show the lessons")
-        column = pn.Column(self.store, fold, unfold, self.body, width=PANEL_WIDTH, margin=(0, 5),
+        column = pn.Column(self.store, fold, unfold, *self.above, self.body, width=PANEL_WIDTH, margin=(0, 5),
                            css_classes=["pg-lessons"], styles={"border-left": "1px solid #dee2e6"})
 
         def show(shown: bool) -> None:
             column.width = PANEL_WIDTH if shown else 40
             fold.visible, unfold.visible, self.body.visible = shown, not shown, shown
+            for part in self.above:
+                part.visible = shown
 
         fold.on_click(lambda event: show(False))
         unfold.on_click(lambda event: show(True))

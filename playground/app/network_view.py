@@ -63,6 +63,7 @@ class NetworkView(JSComponent):
     backend = param.Selector(default="browser", objects=["browser", "server"], doc="Where the model trains now.")
     route_reason = param.String("", doc="Why it trains there, in words.")
     server_where = param.String("", doc="The server trainer's device in words; empty when there is none.")
+    want_thumbnail = param.Boolean(False, doc="Summaries carry a small decision-surface picture (a classroom's).")
     spec_tag = param.Integer(0, doc="The tag the view posts with the spec (see run_tag).")
     #: Counts changes to the run (a new spec, a reset, new weights). The
     #: engine echoes the tag of the latest change it made, so summaries of
@@ -125,6 +126,13 @@ class NetworkView(JSComponent):
         self.route_reason = f"Training {where}: {decision.reason}."
         self.backend = decision.where
 
+    #: Called with the run's snapshot text when the learner submits it to a class.
+    on_submit = None
+
+    def request_submission(self) -> None:
+        """Ask the engine for the run as a snapshot; ``on_submit`` gets it ("" when it has none yet)."""
+        self._send_msg({"command": "submit"})
+
     def step(self) -> None:
         self._send_msg({"command": "step"})
 
@@ -164,6 +172,8 @@ class NetworkView(JSComponent):
             self.server.close("the page trains in the browser now")
         elif kind == "export":
             self._export(message.get("text", ""))
+        elif kind == "submit" and self.on_submit is not None:
+            self.on_submit(str(message.get("text") or ""))
         elif kind == "loaded_spec":
             try:
                 self.state.replace_spec(Spec.from_json(message.get("spec", "")))

@@ -11,6 +11,7 @@ from playground.spec import Dense, Spec, SpecError, Task, describe_shape, plan_l
 from playground.spec.sharing import QUERY_KEY, spec_from_link
 
 from .controls import DataControls, RunControls
+from .classroom_link import ClassroomLink
 from .lesson_runner import LESSONS_DIR, LessonRunner
 from .loss_chart import LossChart
 from .network_view import NetworkView
@@ -95,9 +96,10 @@ def initial_spec() -> tuple[Spec, str]:
         return STARTER_SPEC, f"{error} The page started from the default model instead."
 
 
-def create_page(config: PageConfig = PageConfig(), trainer=None):
+def create_page(config: PageConfig = PageConfig(), trainer=None, classroom=None):
     """The page of one learner; ``trainer`` trains models too big for the
-    browser (see server_training.py), None when this playground has none."""
+    browser (see server_training.py), None when this playground has none;
+    ``classroom`` hosts classes (see classroom_link.py), None without."""
     pn.extension("mathjax")  # the lessons' formulas; Bokeh serves MathJax itself, no CDN
     spec, problem = initial_spec()
     state = PlaygroundState(spec=spec, message=problem)
@@ -112,6 +114,11 @@ def create_page(config: PageConfig = PageConfig(), trainer=None):
         margin=(0, 10))
     wanted = (pn.state.session_args or {}).get("lesson") or [b""]
     lessons = LessonRunner(state, view, config.lessons_dir, start_lesson=wanted[0].decode("ascii", "replace"))
+    if classroom is not None:
+        request = pn.state.curdoc.session_context.request if pn.state.curdoc and pn.state.curdoc.session_context \
+            else None
+        link = ClassroomLink(classroom, state, view, lessons, address=getattr(request, "remote_ip", None))
+        lessons.above.append(pn.panel(link))
     return pn.Column(
         intro,
         RunControls(state, view),

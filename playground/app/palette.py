@@ -20,3 +20,13 @@ ALERT = "#c51b7d"
 def as_dict() -> dict:
     return {"negative": NEGATIVE, "zero": ZERO, "positive": POSITIVE, "classes": list(CLASSES),
             "magnitude": list(MAGNITUDE), "alert": ALERT}
+
+
+def signed_colour(value: float) -> str:
+    """The colour of a value in [-1, 1] (beyond it, the nearest end), as the
+    views' colour table gives it: straight lines in RGB from orange through
+    near-white to blue."""
+    v = max(-1.0, min(1.0, float(value))) if value == value else 0.0  # NaN: zero
+    low, high, t = (NEGATIVE, ZERO, v + 1.0) if v < 0 else (ZERO, POSITIVE, v)
+    a, b = (tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)) for colour in (low, high))
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))

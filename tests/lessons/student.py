@@ -86,6 +86,22 @@ class Student:
         """An edit goes to Python and its spec comes back: wait for the round trip."""
         self.page.wait_for_timeout(400)
 
+    #: The data sliders in their order on the page (the noise slider shows for the 2-D data).
+    SLIDERS = ("Training data (%)", "Noise (%)", "Batch size")
+
+    def slide(self, label: str, value: float) -> None:
+        """Move a slider with the arrow keys until it shows ``value``."""
+        handle = self.page.get_by_role("slider").nth(self.SLIDERS.index(label))
+        handle.focus()
+        for _ in range(60):
+            now = float(handle.get_attribute("aria-valuenow"))
+            if now == value:
+                break
+            handle.press("ArrowRight" if now < value else "ArrowLeft")
+            self.page.wait_for_timeout(60)
+        assert float(handle.get_attribute("aria-valuenow")) == value, f"{label} did not reach {value}"
+        self.settle_edit()
+
     def toggle_feature(self, name: str) -> None:
         self.page.locator(f"[data-node=feature-{name}]").click()
         self.settle_edit()

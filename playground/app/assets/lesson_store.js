@@ -1,6 +1,14 @@
-// The learner's lesson progress, kept in this browser's localStorage so that
-// it survives a reload. Python owns the progress; this only loads it once
-// and writes every change back.
+// The learner's lesson progress (and class membership), kept in this
+// browser's localStorage so that it survives a reload. Python owns it; this
+// loads it once and writes every change back.
+//
+// In a class the page also watches its line to the server: Python answers
+// a ping every few seconds. When answers stop (a dropped network, a
+// restarted server), the page waits until the server answers again and
+// reloads itself: the class and the lesson step come back from what was kept.
+
+const PING_MS = 3000;
+const MISSES_BEFORE_RELOAD = 2;
 
 export function render({ model, el }) {
   let stored = {};
@@ -21,4 +29,26 @@ export function render({ model, el }) {
   model.progress = typeof stored === "object" && !Array.isArray(stored) ? stored : {};
   model.loaded = true;
   el.hidden = true;
+
+  let answered = true;
+  let misses = 0;
+  let reloading = false;
+  model.on("msg:custom", (message) => { if (message.pong) answered = true; });
+  const timer = setInterval(async () => {
+    if (!model.auto_reconnect || reloading) return;
+    misses = answered ? 0 : misses + 1;
+    answered = false;
+    model.send_msg({ ping: Date.now() });
+    if (misses < MISSES_BEFORE_RELOAD) return;
+    reloading = true;
+    while (true) { // the server first, then a fresh page
+      try {
+        const response = await fetch("api/health", { cache: "no-store" });
+        if (response.ok) break;
+      } catch (error) { /* not yet */ }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    window.location.reload();
+  }, PING_MS);
+  model.on("remove", () => clearInterval(timer));
 }

@@ -18,6 +18,7 @@
 // worker are loaded from absolute URLs that Python passes in (assets_url…).
 
 const SUMMARY_INTERVAL_MS = 200; // summaries to Python, about 5 a second
+const THUMBNAIL = 16; // the side of the decision-surface thumbnail a classroom shows
 const TABS = [
   { id: "network", title: "Network" },
   { id: "gradients", title: "Gradient flow" },
@@ -624,7 +625,26 @@ class NetworkView {
       return;
     }
     this.lastSummary = performance.now();
-    if (this.frame) this.model.send_msg({ type: "summary", ...this.frame.header, tag: this.frameTag });
+    if (!this.frame) return;
+    const summary = { type: "summary", ...this.frame.header, tag: this.frameTag ?? null };
+    if (this.model.want_thumbnail) summary.thumbnail = this.thumbnail(); // (Bokeh cannot send undefined)
+    this.model.send_msg(summary);
+  }
+
+  // The decision surface shrunk to THUMBNAIL × THUMBNAIL values in [-1, 1]
+  // (a classroom's roster shows it); null without a two-class or regression surface.
+  thumbnail() {
+    const surface = this.frame.arrays.surface;
+    if (!surface || this.frame.arrays.surface_class || surface.shape.length !== 2) return null;
+    const [rows, cols] = surface.shape;
+    const values = [];
+    for (let r = 0; r < THUMBNAIL; r++) {
+      for (let c = 0; c < THUMBNAIL; c++) {
+        const v = surface.data[Math.floor(((r + 0.5) * rows) / THUMBNAIL) * cols + Math.floor(((c + 0.5) * cols) / THUMBNAIL)];
+        values.push(Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v)) * 100) / 100 : 0);
+      }
+    }
+    return values;
   }
 
   // The data arrays come once, with the first frame after the data changed:
@@ -679,6 +699,10 @@ class NetworkView {
     if (message.command === "step") this.post("step");
     else if (message.command === "reset") this.post("reset", { tag: message.tag });
     else if (message.command === "setup") this.post("setup", { spec: message.spec, tag: message.tag });
+    else if (message.command === "submit") {
+      if (this.ready) this.post("snapshot", { id: "submit" });
+      else this.model.send_msg({ type: "submit", text: "" });
+    }
   }
 
   // --- snapshots --------------------------------------------------------------------
@@ -700,6 +724,10 @@ class NetworkView {
   }
 
   downloadSnapshot(text, id) {
+    if (id === "submit") { // the run goes to Python, which hands it to the class
+      this.model.send_msg({ type: "submit", text });
+      return;
+    }
     if (id === "export") { // the weights go to Python, which writes the PyTorch project
       this.showNotice("Writing the PyTorch project…", "info");
       this.model.send_msg({ type: "export", text });
