@@ -86,12 +86,19 @@ class Student:
         """An edit goes to Python and its spec comes back: wait for the round trip."""
         self.page.wait_for_timeout(400)
 
-    #: The data sliders in their order on the page (the noise slider shows for the 2-D data).
-    SLIDERS = ("Training data (%)", "Noise (%)", "Batch size")
+    def slider(self, label: str):
+        """A slider by the label above it ("Noise (%)"), found through its widget's text."""
+        for handle in self.page.get_by_role("slider").all():
+            text = handle.evaluate("""el => { let n = el;
+                for (let i = 0; i < 12; i++) { n = n.parentNode || n.host; if (!n) return "";
+                  const t = (n.textContent || "").trim(); if (t.length > 2) return t; } return ""; }""")
+            if text.startswith(label + ":"):
+                return handle
+        raise AssertionError(f"there is no slider {label!r} on the page")
 
     def slide(self, label: str, value: float) -> None:
         """Move a slider with the arrow keys until it shows ``value``."""
-        handle = self.page.get_by_role("slider").nth(self.SLIDERS.index(label))
+        handle = self.slider(label)
         handle.focus()
         for _ in range(60):
             now = float(handle.get_attribute("aria-valuenow"))
@@ -111,3 +118,6 @@ class Student:
         field.fill(str(value))
         field.press("Enter")
         self.page.wait_for_timeout(150)
+
+    def close_editor(self) -> None:
+        self.page.locator(".pg-editor [aria-label=Close]").click()
