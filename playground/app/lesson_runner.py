@@ -147,8 +147,10 @@ class LessonRunner(pn.viewable.Viewer):
         self.lesson_id = lesson_id
         self.begin_step(step, lesson.spec_at(step, LESSON_START))
 
-    def begin_step(self, index: int, spec: Spec) -> None:
-        """Set the step up: its spec and locks, a fresh start when it asks."""
+    def begin_step(self, index: int, spec: Spec, give_weights: bool = True) -> None:
+        """Set the step up: its spec and locks, a fresh start when it asks.
+        ``give_weights``: the engine takes the weights the spec carries (a
+        learner going on to the next step keeps theirs unless it sets some)."""
         lesson = self.lesson
         step = lesson.steps[index]
         self.step_index, self.hints_shown = index, 0
@@ -157,7 +159,8 @@ class LessonRunner(pn.viewable.Viewer):
         self.state.train_in = "automatic"
         if step.preset.reset:
             self.view.reset()
-        self.view.load_weights(spec)  # after the reset: the step's own weights win
+        if give_weights:
+            self.view.load_weights(spec)  # after the reset: the step's own weights win
         self._step_spec = spec
         self.step_done = not step.goal.conditions
         self.state.summary = {}  # the goal reads only what the engine reports from now on
@@ -169,11 +172,12 @@ class LessonRunner(pn.viewable.Viewer):
         lesson, index = self.lesson, self.step_index + 1
         if index >= len(lesson.steps):
             return
+        preset = lesson.steps[index].preset
         try:  # the learner's model, with the next step's preset merged in
-            spec = apply_preset(self.state.spec, lesson.steps[index].preset)
+            spec = apply_preset(self.state.spec.with_weights(None), preset)
         except SpecError:  # the learner's model does not take it: the lesson's own
             spec = lesson.spec_at(index, LESSON_START)
-        self.begin_step(index, spec)
+        self.begin_step(index, spec, give_weights="weights" in preset.spec_patch or preset.reset)
 
     def previous_step(self) -> None:
         if self.step_index > 0:
