@@ -4,7 +4,12 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
+# The engine's small matrices run slower with OpenBLAS's threads fighting
+# the browser and server threads for two cores (about 7× under load); the
+# browser engine is single-threaded anyway. Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PYODIDE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")

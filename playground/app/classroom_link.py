@@ -243,7 +243,9 @@ def _spotlight_html(spotlight: dict) -> str:
         f"accuracy {accuracy * 100:.1f} %" if isinstance(accuracy, (int, float)) else "") if part)
     name = html.escape(spotlight.get("student", {}).get("name", ""))
     return (f'<div data-role="spotlight" data-student="{name}" style="font-size:13px"><strong>In the spotlight: '
-            f'{name}</strong><br>{_thumbnail_html(spotlight.get("thumbnail"))}<br>{figures}</div>')
+            f'{name}</strong><br>{_thumbnail_html(spotlight.get("thumbnail"))}<br>{figures}<br>'
+            f'<span style="font-size:11px;color:#495057">The model\'s output over the plane: orange negative, '
+            f'blue positive.</span></div>')
 
 
 def _thumbnail_html(values) -> str:

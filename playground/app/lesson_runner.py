@@ -272,7 +272,8 @@ class LessonRunner(pn.viewable.Viewer):
             sizing_mode="stretch_width", margin=(0, 5))
         intro = ([pn.pane.Markdown(_math(lesson.intro), sizing_mode="stretch_width", margin=(0, 5))]
                  if self.step_index == 0 and lesson.intro else [])
-        text = pn.pane.Markdown(_math(step.text), sizing_mode="stretch_width", margin=(0, 5))
+        text = pn.pane.Markdown(_math(step.text), sizing_mode="stretch_width", margin=(0, 5),
+                                styles={"overflow-x": "auto"})  # a wide formula scrolls, it is not cut
         parts = [self.notice, header, *intro, text]
         if step.goal.conditions:
             self.goal.object = _goal_html(check_goal(step.goal, self.state.summary, self.state.spec), self.step_done)

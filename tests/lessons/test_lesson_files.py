@@ -25,8 +25,12 @@ def shipped():
 
 def test_every_lesson_file_loads_and_validates():
     lessons = shipped()
-    assert lessons[:3] and [lesson.id for lesson in lessons[:3]] == [
-        "single-neuron", "hidden-layers-xor", "activation-functions"]
+    # The curriculum, from one neuron to a character-level model on the server.
+    assert [lesson.id for lesson in lessons] == [
+        "single-neuron", "hidden-layers-xor", "activation-functions", "learning-rate", "features-or-depth",
+        "overfitting-regularisation", "spiral-challenge", "multiclass-softmax", "initialisation-symmetry",
+        "optimisers-landscape", "vanishing-gradients", "convolution", "tiny-cnn-digits", "pooling-receptive-fields",
+        "saliency", "sequences-hidden-state", "gradients-through-time", "char-model-server"]
     for lesson in lessons:
         assert lesson.title and lesson.intro and lesson.minutes > 0
         for step in lesson.steps:

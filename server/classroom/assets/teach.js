@@ -97,6 +97,16 @@ async function refreshSubmissions() {
       ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "student" }),
         el("th", { text: `${config.rankings[ranked.metric]} (${ranked.order})` }), el("th", { text: "submitted" }))), el("tbody", {}, ...rows))
       : el("p", { class: "hint", text: "No model submitted yet: students submit from their lesson panel." }));
+    $("gallery").replaceChildren(ranked.submissions.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "student" }), el("th", { text: "test accuracy" }),
+        el("th", { text: "test loss" }), el("th", { text: "steps" }), el("th", { text: "submitted" }), el("th", { text: "snapshot" }))),
+      el("tbody", {}, ...ranked.submissions.map((entry) => el("tr", {},
+        el("td", { text: entry.student.name }), el("td", { class: "number", text: percent(entry.metrics.test_accuracy) }),
+        el("td", { class: "number", text: figure(entry.metrics.test_loss) }), el("td", { class: "number", text: String(entry.metrics.step ?? "—") }),
+        el("td", { text: new Date(entry.created * 1000).toLocaleTimeString() }),
+        el("td", {}, el("button", { type: "button", "data-role": "download-submission", title: "A snapshot file: load it in the playground with “Load snapshot…”",
+          onclick: () => downloadSubmission(entry) }, "Download"))))))
+      : el("p", { class: "hint", text: "Nothing yet." }));
   } catch (error) {
     say(`The submissions could not be read: ${error.message}.`);
   }
@@ -104,6 +114,18 @@ async function refreshSubmissions() {
 
 function formatMetric(metric, value) {
   return metric === "test_accuracy" ? percent(value) : metric.endsWith("loss") ? figure(value) : String(value ?? "—");
+}
+
+async function downloadSubmission(entry) {
+  try {
+    const response = await api(`/api/classroom/submissions/${entry.id}`, { token, raw: true });
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${entry.student.name}-${entry.id}.json` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (error) {
+    say(`The snapshot could not be downloaded: ${error.message}.`);
+  }
 }
 
 async function exportCsv() {
@@ -155,6 +177,17 @@ async function start() {
     if (result) showState(result);
   });
   $("end-spotlight").addEventListener("click", () => spotlight(null));
+  $("push-preset").addEventListener("click", async () => {
+    let preset;
+    try {
+      preset = JSON.parse($("preset").value);
+    } catch (error) {
+      say(`The preset is not valid JSON: ${error.message}.`);
+      return;
+    }
+    const result = await act("Pushing the preset", "/api/classroom/push", { preset });
+    if (result) { showState(result); say("The preset went to everyone.", "info"); }
+  });
   $("export").addEventListener("click", exportCsv);
   for (const entry of overview.students) students.set(entry.id, entry);
   showState(overview.state);
