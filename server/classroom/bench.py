@@ -75,7 +75,7 @@ class ServerProcess:
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log.read_text()[-3000:]}")
+                    raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log.read_text()[-3000:]}") from None
                 time.sleep(0.1)
 
     def stop(self, timeout: float = 30.0) -> int | None:
@@ -88,7 +88,7 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise RuntimeError(f"the server did not stop within {timeout} s of SIGTERM")
+            raise RuntimeError(f"the server did not stop within {timeout} s of SIGTERM") from None
 
     def __enter__(self):
         return self.start()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from playground.lessons import CONTROLS, LESSON_START, PRESET_KEYS, VIEWS, LessonError, apply_patch, load_lessons
 from playground.spec import SpecError
+from playground.spec.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +59,6 @@ class ClassroomError(ValueError):
 
 def invalid(field: str, message: str, status: int = 400) -> ClassroomError:
     return ClassroomError(f"{field}: {message}", status, field)
-
-
-def describe(value) -> str:
-    """A value as an error message quotes it (short)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 30 else value[:27] + "...")
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def unknown(kind: str, name, known) -> str:

@@ -88,7 +88,8 @@ def test_broken_snapshots_are_refused_and_nothing_is_lost(app_url, new_page, tmp
         path.write_text(content)
         page.locator(".pg-file").set_input_files(str(path))
         notice = page.locator(".pg-notice")
-        wait_until(page, lambda: reason in (notice.text_content() or ""), 10, f"{name}: no clear message")
+        wait_until(page, lambda reason=reason, notice=notice: reason in (notice.text_content() or ""), 10,
+                   f"{name}: no clear message")
         assert "This snapshot cannot be loaded" in notice.text_content()
         assert "Nothing was changed" in notice.text_content()
         assert step(page) == 25 and shown_test_loss(page) == loss and surface_image(page) == surface

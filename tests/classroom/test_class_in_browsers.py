@@ -76,17 +76,19 @@ def test_a_class_with_an_instructor_and_two_students(class_server, new_page):
         press(student, "▶ Train")
     for name in ("Ada", "Bob"):
         figures = card(dashboard, name).locator("[data-role=figures]")
-        wait_until(dashboard, lambda: int(figures.get_attribute("data-step") or 0) > 100, SECONDS,
+        wait_until(dashboard, lambda figures=figures: int(figures.get_attribute("data-step") or 0) > 100, SECONDS,
                    f"{name}'s training does not show on the dashboard")
         assert "step 1 of 4" in card(dashboard, name).locator("[data-role=student-step]").text_content()
-        wait_until(dashboard, lambda: card(dashboard, name).locator("[data-role=sparkline] polyline").count() == 1,
+        wait_until(dashboard, lambda name=name: card(dashboard, name).locator("[data-role=sparkline] polyline").count()
+                   == 1,
                    SECONDS, f"{name} has no loss line")
         assert card(dashboard, name).locator("[data-role=thumbnail]").get_attribute("data-empty") is None
 
     # Pause everyone: the Train buttons lock.
     dashboard.locator("[data-role=pause]").click()
     for student in (ada, bob):
-        wait_until(student, lambda: student.get_by_role("button", name="▶ Train", exact=True).is_disabled(),
+        wait_until(student, lambda student=student: student.get_by_role("button", name="▶ Train",
+                                                                          exact=True).is_disabled(),
                    SECONDS, "the pause did not reach a student")
     dashboard.locator("[data-role=pause]").click()
     wait_until(ada, lambda: ada.get_by_role("button", name="▶ Train", exact=True).is_enabled(), SECONDS,
