@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -177,4 +178,24 @@ class Socket:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run a coroutine to its end in a thread of its own: in a full test run
+    Playwright keeps an event loop running in the main thread."""
+    return in_thread(asyncio.run, coroutine)
+
+
+def in_thread(function, *args):
+    """``function(*args)`` in a fresh thread; its result, or its exception raised here."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # handed back to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -64,12 +64,12 @@ def test_a_class_with_an_instructor_and_two_students(class_server, new_page):
         card(dashboard, name).and_(dashboard.locator("[data-online=true]")).wait_for()
     assert "2 joined, 2 online" in dashboard.locator("#count").text_content()
 
-    # Push the lesson's first step to everyone: both pages open it.
+    # Push the lesson's second step to everyone (its goal keeps them training): both pages open it.
     dashboard.locator("#push-lesson").select_option(LESSON)
-    dashboard.locator("#push-step").select_option("0")
+    dashboard.locator("#push-step").select_option("1")
     dashboard.locator("[data-role=push]").click()
     for student in (ada, bob):
-        student.locator(f"[data-role=lesson-header][data-lesson='{LESSON}'][data-step='0']").wait_for()
+        student.locator(f"[data-role=lesson-header][data-lesson='{LESSON}'][data-step='1']").wait_for()
 
     # The students train; the dashboard shows each one's step, loss line and surface.
     for student in (ada, bob):
@@ -78,7 +78,7 @@ def test_a_class_with_an_instructor_and_two_students(class_server, new_page):
         figures = card(dashboard, name).locator("[data-role=figures]")
         wait_until(dashboard, lambda figures=figures: int(figures.get_attribute("data-step") or 0) > 100, SECONDS,
                    f"{name}'s training does not show on the dashboard")
-        assert "step 1 of 4" in card(dashboard, name).locator("[data-role=student-step]").text_content()
+        assert "step 2 of 4" in card(dashboard, name).locator("[data-role=student-step]").text_content()
         wait_until(dashboard, lambda name=name: card(dashboard, name).locator("[data-role=sparkline] polyline").count()
                    == 1,
                    SECONDS, f"{name} has no loss line")

@@ -7,10 +7,13 @@ import json
 
 from server.cli import main
 
+from .conftest import in_thread
+
 
 def test_the_instructor_feed_keeps_up_with_200_students(tmp_path, capsys):
     out = tmp_path / "classroom.json"
-    assert main(["bench", "classroom", "--students", "200", "--seconds", "5", "--rate", "5", "--json", str(out)]) == 0
+    command = ["bench", "classroom", "--students", "200", "--seconds", "5", "--rate", "5", "--json", str(out)]
+    assert in_thread(main, command) == 0  # (its own event loop: Playwright may hold the main thread's)
     printed = capsys.readouterr().out
     assert "latency summary → instructor feed: p50" in printed and "server process: CPU" in printed
     figures = json.loads(out.read_text())
