@@ -32,6 +32,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from playground.routing import JobRefused, epoch_cost
 from playground.spec import Spec, SpecError, plan_layers
 
+from .json_api import JsonApiMixin
+
 if TYPE_CHECKING:
     from .jobs import JobRunner
 
@@ -93,8 +95,11 @@ class ApiError(HTTPError):
         self.extra = extra
 
 
-class _ApiMixin:
-    """Token check before any method, JSON errors, and logs without tokens."""
+class _ApiMixin(JsonApiMixin):
+    """Token check before any method; JSON replies and errors (json_api.py)."""
+
+    realm = "playground trainer"
+    failure_words = "the training server"
 
     needs_token = True
 
@@ -121,37 +126,8 @@ class _ApiMixin:
         if not hmac.compare_digest(given.encode(), self.token.encode()):
             raise ApiError(401, WRONG_TOKEN)
 
-    def write_error(self, status_code: int, **kwargs):
-        error = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(error, ApiError):
-            body = {"error": error.message, **error.extra}
-        elif status_code == 405:
-            allowed = [m for m in ("GET", "POST", "DELETE") if _implements(type(self), m.lower())]
-            self.set_header("Allow", ", ".join(allowed))
-            body = {"error": f"{self.request.method} is not allowed on {self.request.path}; "
-                             f"use {' or '.join(allowed) or 'nothing'}"}
-        elif isinstance(error, HTTPError) and error.log_message:
-            body = {"error": error.log_message % error.args if error.args else error.log_message}
-        else:
-            body = {"error": f"the training server failed on this request ({self._reason})"}
-        if status_code == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="playground trainer"')
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body))
-
-    def _request_summary(self) -> str:
-        # Tornado logs every request's URI; a websocket's carries ?token=, so log the path only.
-        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
-
-    def reply(self, body: dict, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body))
-
-
-def _implements(handler: type, method: str) -> bool:
-    return getattr(handler, method) is not getattr(RequestHandler, method)
+    def refusal(self, error) -> dict | None:
+        return {"error": error.message, **error.extra} if isinstance(error, ApiError) else None
 
 
 # --- REST ----------------------------------------------------------------------------------

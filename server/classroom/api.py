@@ -19,9 +19,10 @@ import re
 from collections import deque
 
 from tornado.ioloop import IOLoop
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import RequestHandler
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from ..json_api import JsonApiMixin
 from .service import Classroom, Message, Session, Student
 from .validate import ClassroomError, body_fields
 
@@ -32,8 +33,12 @@ MAX_BODY = 256 * 1024
 PING_SECONDS = 20.0
 
 
-class _ClassroomMixin:
-    """The token, JSON bodies and replies, and JSON errors (logged without tokens)."""
+class _ClassroomMixin(JsonApiMixin):
+    """The token and JSON bodies; JSON replies and errors (json_api.py)."""
+
+    realm = "playground classroom"
+    failure_words = "the classroom"
+    separators = (",", ":")
 
     max_body = MAX_BODY
 
@@ -73,52 +78,24 @@ class _ClassroomMixin:
             raise ClassroomError(f"the request body is not JSON ({error})") from None
         return body_fields(body, allowed, required)
 
-    def reply(self, body: dict, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body, separators=(",", ":")))
-
     # --- errors -------------------------------------------------------------------------------
 
-    def write_error(self, status_code: int, **kwargs):
-        error = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(error, ClassroomError):
-            status_code = error.status
-            self.set_status(status_code)
-            body = {"error": error.message}
-            if error.field:
-                body["field"] = error.field
-            if error.retry_after is not None:
-                body["retry_after"] = error.retry_after
-                self.set_header("Retry-After", str(error.retry_after))
-        elif status_code == 405:
-            allowed = [m for m in ("GET", "POST", "DELETE") if _implements(type(self), m.lower())]
-            self.set_header("Allow", ", ".join(allowed))
-            body = {"error": f"{self.request.method} is not allowed on {self.request.path}; "
-                             f"use {' or '.join(allowed) or 'nothing'}"}
-        elif isinstance(error, HTTPError) and error.log_message:
-            body = {"error": error.log_message % error.args if error.args else error.log_message}
-        else:
-            body = {"error": f"the classroom failed on this request ({self._reason})"}
-        if status_code == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="playground classroom"')
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body))
+    def refusal(self, error) -> dict | None:
+        if not isinstance(error, ClassroomError):
+            return None
+        self.set_status(error.status)
+        body = {"error": error.message}
+        if error.field:
+            body["field"] = error.field
+        if error.retry_after is not None:
+            body["retry_after"] = error.retry_after
+            self.set_header("Retry-After", str(error.retry_after))
+        return body
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, ClassroomError):  # a refused request, answered: not a server failure
             return
         super().log_exception(typ, value, tb)
-
-    def _request_summary(self) -> str:
-        # Tornado logs every request's URI; a websocket's carries ?token=, so log the path only.
-        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
-
-
-def _implements(handler: type, method: str) -> bool:
-    return getattr(handler, method) is not getattr(RequestHandler, method)
 
 
 # --- sessions and joining ---------------------------------------------------------------------
