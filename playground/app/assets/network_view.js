@@ -219,6 +219,11 @@ class NetworkView {
   // Every element with data-control follows the lesson's locks: disabled
   // when locked, gone when hidden. Python refuses locked edits as well.
   applyLocks() {
+    // Called on every change to the views' elements: without a lesson's
+    // locks now or before, there is nothing to set or undo.
+    const active = this.model.locked.length > 0 || this.model.hidden_controls.length > 0;
+    if (!active && !this.locksApplied) return;
+    this.locksApplied = active;
     for (const element of this.root.querySelectorAll("[data-control], button[data-role], select[data-role]")) {
       const control = controlOf(element);
       if (!control) continue;
