@@ -68,8 +68,7 @@ class PlaygroundState(param.Parameterized):
         if function is None:
             self.message = f"Unknown edit {name!r}."
             return False
-        fixed = sorted(controls_of_edit(name, arguments) & set(self.locked) | (
-            controls_of_edit(name, arguments) & set(self.hidden)))
+        fixed = sorted(controls_of_edit(name, arguments) & (set(self.locked) | set(self.hidden)))
         if fixed:
             self.message = self.lock_text(fixed)
             return False
@@ -84,9 +83,6 @@ class PlaygroundState(param.Parameterized):
         self.message = ""
         self.spec = spec
         return True
-
-    def is_locked(self, control: str) -> bool:
-        return control in self.locked or control in self.hidden
 
     @staticmethod
     def lock_text(controls) -> str:
