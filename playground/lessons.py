@@ -26,6 +26,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -67,6 +68,9 @@ VIEWS = ("network", "gradients", "activations", "landscape")
 #: Every lesson starts from this spec, whatever the learner had before, so
 #: that a lesson plays the same for everyone (it is the page's first model).
 LESSON_START = Spec(task=Task("circle"), layers=(Dense(4), Dense(2)))
+
+#: The lessons that ship with the playground.
+LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
 
 #: Markdown files in the lessons folder that are not lessons.
 NOT_LESSONS = frozenset({"FORMAT.md", "README.md"})
@@ -935,3 +939,16 @@ def _refuse_cycles(lessons: list[Lesson], by_id: dict[str, Lesson]) -> None:
 
     for lesson in lessons:
         visit(lesson, [])
+
+
+@lru_cache(maxsize=4)
+def _lessons_as_of(folder: str, stamp: tuple) -> tuple[Lesson, ...]:
+    return tuple(load_lessons(folder))
+
+
+def current_lessons(folder=LESSONS_DIR) -> tuple[Lesson, ...]:
+    """The lessons of a folder, read again only when a file there changed:
+    teachers edit lessons while a server runs, and pages ask for them often."""
+    folder = Path(folder)
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
+    return _lessons_as_of(str(folder), stamp)

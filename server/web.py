@@ -115,11 +115,11 @@ def classroom_api(classroom) -> list:
     """The classroom API's routes, or none without a classroom."""
     if classroom is None:
         return []
-    from playground.app.lesson_runner import shipped_lessons
+    from playground.lessons import current_lessons
 
     from .classroom.api import classroom_routes
     from .classroom.pages import page_routes
-    return classroom_routes(classroom) + page_routes(shipped_lessons)
+    return classroom_routes(classroom) + page_routes(current_lessons)
 
 
 def open_classroom(database: str | None = None, hours: float = 12.0):

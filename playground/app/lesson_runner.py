@@ -12,35 +12,22 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import panel as pn
 import param
 from panel.custom import JSComponent
 
-from playground.lessons import LESSON_START, Lesson, LessonError, apply_preset, check_goal, load_lessons
+from playground.lessons import (LESSON_START, LESSONS_DIR, Lesson, LessonError, apply_preset, check_goal,
+                                current_lessons)
 from playground.spec import Spec, SpecError
 
 from .network_view import NetworkView
 from .state import PlaygroundState
 
-LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
 ASSETS = Path(__file__).resolve().parent / "assets"
 LEVEL_WORDS = {"beginner": "Beginner", "intermediate": "Intermediate", "advanced": "Advanced"}
 PANEL_WIDTH = 290
-
-
-@lru_cache(maxsize=4)
-def _cached_lessons(folder: str, stamp: tuple) -> tuple[Lesson, ...]:
-    return tuple(load_lessons(folder))
-
-
-def shipped_lessons(folder=LESSONS_DIR) -> tuple[Lesson, ...]:
-    """The lessons of a folder, read again only when a file changed."""
-    folder = Path(folder)
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
-    return _cached_lessons(str(folder), stamp)
 
 
 class LessonProgress(JSComponent):
@@ -83,7 +70,7 @@ class LessonRunner(pn.viewable.Viewer):
         self.store = LessonProgress()
         self.error = ""
         try:
-            self.lessons = {lesson.id: lesson for lesson in shipped_lessons(lessons_dir)}
+            self.lessons = {lesson.id: lesson for lesson in current_lessons(lessons_dir)}
         except (LessonError, OSError) as error:
             self.lessons, self.error = {}, f"The lessons could not be loaded: {error}"
         self._start_lesson = start_lesson

@@ -12,7 +12,9 @@ from playground.spec.sharing import QUERY_KEY, spec_from_link
 
 from .controls import DataControls, RunControls
 from .classroom_link import ClassroomLink
-from .lesson_runner import LESSONS_DIR, LessonRunner
+from playground.lessons import LESSONS_DIR
+
+from .lesson_runner import LessonRunner
 from .loss_chart import LossChart
 from .network_view import NetworkView
 from .state import PlaygroundState

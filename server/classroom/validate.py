@@ -17,7 +17,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from playground.lessons import CONTROLS, LESSON_START, PRESET_KEYS, VIEWS, LessonError, apply_patch, load_lessons
+from playground.lessons import (CONTROLS, LESSON_START, LESSONS_DIR, PRESET_KEYS, VIEWS, LessonError, apply_patch,
+                                current_lessons)
 from playground.spec import SpecError
 from playground.spec.errors import describe
 
@@ -167,21 +168,18 @@ class LessonCatalogue:
     good catalogue (and says so in the log) rather than stopping classes."""
 
     def __init__(self, folder=None):
-        self.folder = Path(folder) if folder else Path(__file__).resolve().parents[2] / "lessons"
-        self._stamp = None
+        self.folder = Path(folder) if folder else LESSONS_DIR
         self._steps: dict[str, int] = {}
+        self._problem = ""
 
     def steps(self) -> dict[str, int]:
         """Lesson id → number of steps."""
         try:
-            stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in self.folder.glob("*.md")))
-        except OSError:
-            stamp = ()
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._steps = {lesson.id: len(lesson.steps) for lesson in load_lessons(self.folder)}
-            except (LessonError, OSError) as error:
+            self._steps = {lesson.id: len(lesson.steps) for lesson in current_lessons(self.folder)}
+            self._problem = ""
+        except (LessonError, OSError) as error:
+            if str(error) != self._problem:  # said once, not on every request
+                self._problem = str(error)
                 log.warning("classroom: the lessons in %s do not load (%s); keeping the %d known ones",
                             self.folder, error, len(self._steps))
         return self._steps
