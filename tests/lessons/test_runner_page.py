@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.learner import pause, step, train, wait_until
+from tests.browser.learner import step, train, wait_until
 
 from .student import Student
 
@@ -79,8 +79,11 @@ def test_reset_this_step_starts_the_step_again(app_url, new_page):
     student = Student(page, app_url)
     student.open("hidden-layers-xor")
     train(page)
-    wait_until(page, lambda: step(page) > 100, 60, "training did not get going")
-    pause(page)
+    # The goal (500 steps) pauses training by itself; pausing by hand
+    # would race it.
+    student.wait_for_goal(90)
+    page.get_by_role("button", name="▶ Train", exact=True).wait_for()
+    assert step(page) >= 500
     student.button("Reset this step").click()
     wait_until(page, lambda: step(page) == 0, 10, "the step counter did not go back to 0")
     wait_until(page, lambda: "training steps 0" in student.goal_text(), 10, student.goal_text())
