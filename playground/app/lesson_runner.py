@@ -32,7 +32,7 @@ PANEL_WIDTH = 290
 
 class LessonProgress(JSComponent):
     """The learner's progress, kept in the browser's localStorage:
-    ``{"current": {"lesson": id, "step": i} | None,
+    ``{"current": {"lesson": id, "step": i, "spec": the learner's model} | None,
        "lessons": {id: {"done": [step, …], "reached": i, "completed": bool}}}``."""
 
     progress = param.Dict(default={})
@@ -46,6 +46,17 @@ class LessonProgress(JSComponent):
     def _handle_msg(self, message) -> None:
         if isinstance(message, dict) and "ping" in message:
             self._send_msg({"pong": message["ping"]})
+
+
+def _kept_model(raw) -> Spec | None:
+    """The model kept with the progress, if it is still a valid spec (the
+    browser's storage is the learner's to edit, and specs change between versions)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Spec.from_dict(raw)
+    except SpecError:
+        return None
 
 
 def _math(text: str) -> str:
@@ -84,6 +95,7 @@ class LessonRunner(pn.viewable.Viewer):
         self.store.param.watch(lambda event: self._on_loaded(), "loaded")
         self.store.param.watch(lambda event: self._show_problem(event.new), "problem")
         state.param.watch(lambda event: self._check_goal(), "summary")
+        state.param.watch(lambda event: self._keep_model(), "spec")
         self._show_list()
 
     # --- progress ----------------------------------------------------------------------------
@@ -97,18 +109,29 @@ class LessonRunner(pn.viewable.Viewer):
         if lesson_id is not None:
             lessons[lesson_id] = dict(self._progress(lesson_id), **changes)
         progress["lessons"] = lessons
-        progress["current"] = {"lesson": self.lesson_id, "step": self.step_index} if self.lesson_id else None
+        # The model as the learner has it now: a reload (or a page that lost
+        # its server) brings back what they built, not only the step.
+        progress["current"] = ({"lesson": self.lesson_id, "step": self.step_index, "spec": self.state.spec.to_dict()}
+                               if self.lesson_id else None)
         self.store.progress = progress
         if lesson_id is not None and self.on_progress is not None:
             self.on_progress(lesson_id, dict(lessons[lesson_id], step=self.step_index))
 
+    def _keep_model(self) -> None:
+        if self.lesson_id and self.store.loaded:
+            self._save()
+
     def _on_loaded(self) -> None:
-        """Open the lesson the link names, else the one the learner was in."""
+        """Open the lesson the link names, else the one the learner was in,
+        at their step and with the model they had built in it."""
         current = self.store.progress.get("current") or {}
         wanted = self._start_lesson or current.get("lesson")
         if wanted and wanted in self.lessons:
             step = current.get("step") if current.get("lesson") == wanted else None
-            self.open(wanted, step if isinstance(step, int) else None)
+            if isinstance(step, int):
+                self.open(wanted, step, model=_kept_model(current.get("spec")))
+            else:
+                self.open(wanted)
         elif self._start_lesson:
             self._show_problem(f"There is no lesson {self._start_lesson!r}; pick one from the list.")
         else:
@@ -124,15 +147,18 @@ class LessonRunner(pn.viewable.Viewer):
     def lesson(self) -> Lesson | None:
         return self.lessons.get(self.lesson_id)
 
-    def open(self, lesson_id: str, step: int | None = None) -> None:
-        """Open a lesson at a step: by default where the learner got to."""
+    def open(self, lesson_id: str, step: int | None = None, model: Spec | None = None) -> None:
+        """Open a lesson at a step: by default where the learner got to;
+        ``model``: the one the learner had built in that step (else the step's)."""
         lesson = self.lessons[lesson_id]
         if step is None:
             saved = self._progress(lesson_id)
             step = 0 if saved.get("completed") else saved.get("reached", 0)
         step = max(0, min(int(step), len(lesson.steps) - 1))
         self.lesson_id = lesson_id
-        self.begin_step(step, lesson.spec_at(step, LESSON_START))
+        preset = lesson.spec_at(step, LESSON_START)
+        self.begin_step(step, model or preset)
+        self._step_spec = preset  # "reset this step" goes back to the step's own model
 
     def begin_step(self, index: int, spec: Spec, give_weights: bool = True) -> None:
         """Set the step up: its spec and locks, a fresh start when it asks.

@@ -74,6 +74,28 @@ def test_the_goal_is_checked_live_and_progress_survives_a_reload(app_url, new_pa
     wait_until(page, lambda: "1 of" in (state.text_content() or ""), 10, "the progress did not survive the reload")
 
 
+def test_the_network_the_learner_built_in_a_step_survives_a_reload(app_url, new_page):
+    page = new_page(app_url)
+    student = Student(page, app_url)
+    student.open("hidden-layers-xor")
+    student.train_until_goal()
+    student.next_step()
+    student.click_role("add-layer")
+    student.choose("Activation (all layers)", "relu")
+    student.settle_edit()
+    layers = page.locator(".pg-layers-header")
+    assert "1 hidden layer" in layers.text_content().lower()
+    page.reload()
+    student.wait_for_step(1)
+    wait_until(page, lambda: "1 hidden layer" in (layers.text_content() or "").lower(), 20,
+               "the hidden layer the learner added was lost in the reload")
+    assert page.get_by_role("combobox", name="Activation (all layers)", exact=True).input_value() == "relu"
+    # The step's own model is one press away.
+    student.button("Reset this step").click()
+    wait_until(page, lambda: "0 hidden layers" in (layers.text_content() or "").lower(), 20,
+               "Reset this step did not bring back the step's own model")
+
+
 def test_reset_this_step_starts_the_step_again(app_url, new_page):
     page = new_page(app_url)
     student = Student(page, app_url)
