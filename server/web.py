@@ -2,6 +2,7 @@
 engine bundle, and the REST and websocket endpoints (training, classroom)."""
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import sys
@@ -84,10 +85,29 @@ def api_routes(trainer, api_token: str | None) -> list:
     return [(r"/api/health", HealthHandler, {"trainer": trainer})]
 
 
+class _PageWentAway(logging.Filter):
+    """Panel writes to a page's websocket without awaiting the write; when
+    the page has gone (a closed tab, a dropped network) asyncio reports the
+    closed socket with a traceback. A learner leaving is not a server error:
+    that report is left out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from tornado.websocket import WebSocketClosedError
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, WebSocketClosedError)
+
+
+def _quiet_pages_going_away() -> None:
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(known, _PageWentAway) for known in logger.filters):
+        logger.addFilter(_PageWentAway())
+
+
 def server_options(pyodide_dir=None, boot_timeout: float = 60.0, static_dirs: dict | None = None, trainer=None,
                    api_token: str | None = None, classroom=None):
     """The page factory and the Tornado options shared by `serve` and the tests.
     ``classroom`` (a ``server.classroom.Classroom``) adds the classroom API."""
+    _quiet_pages_going_away()
     pyodide_dir = Path(pyodide_dir) if pyodide_dir else default_destination()
     problems = check_pyodide(pyodide_dir) if pyodide_dir.is_dir() else [f"{pyodide_dir} does not exist"]
     if problems:

@@ -88,13 +88,7 @@ class _ServerErrors(logging.Handler):
         self.records = []
 
     def emit(self, record):
-        text = self.format(record)
-        # Panel writes to a page's websocket without awaiting when the page
-        # closes in the middle of a write; asyncio then reports the closed
-        # socket. A page going away is not a server error.
-        if record.name == "asyncio" and "WebSocketClosedError" in text and "write_message" in text:
-            return
-        self.records.append(text)
+        self.records.append(self.format(record))
 
 
 @pytest.fixture

@@ -100,6 +100,9 @@ class NetworkView(JSComponent):
         spec_json = spec.to_json(weights=False)
         if spec_json != self.spec_json:
             self.spec_tag = self._next_tag()  # before the spec: the view posts the spec with this tag
+            # What the engine said of the last spec no longer holds: a goal
+            # shows this spec's figures as "not measured yet" until it reports.
+            self.state.summary = {}
         self.spec_json = spec_json  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 

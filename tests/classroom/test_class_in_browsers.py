@@ -1,7 +1,7 @@
 """A class in real browsers: one instructor and two students, each in their
 own browser context, on the real server with a classroom on a SQLite file;
-and a server restarted in the middle of a class, which the students' pages
-survive by themselves."""
+a student's network dropped and a server restarted in the middle of a
+class, which the students' pages survive by themselves."""
 from __future__ import annotations
 
 import csv
@@ -14,6 +14,7 @@ from server.classroom.bench import ServerProcess
 from tests.browser.learner import press, wait_for_engine, wait_until
 
 from .conftest import LESSON, TEST_LIMITS
+from .network_link import NetworkLink
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 SECONDS = 60
@@ -138,3 +139,39 @@ def test_students_come_back_by_themselves_after_a_server_restart(pyodide_dir, tm
         assert "1 joined, 1 online" in dashboard.locator("#count").text_content()
     finally:
         server.stop()
+
+
+def test_a_student_comes_back_by_herself_after_her_network_drops(class_server, new_page):
+    # Ada's browser reaches the server through a line the test can cut; the teacher's does not.
+    link = NetworkLink(int(class_server.rsplit(":", 1)[1]))
+    try:
+        dashboard, code, _ = start_class(new_page, class_server)
+        ada = join(new_page, link.url, code, "Ada")
+        online = card(dashboard, "Ada").and_(dashboard.locator("[data-online=true]"))
+        online.wait_for(timeout=SECONDS * 1000)
+        dashboard.locator("#push-lesson").select_option(LESSON)
+        dashboard.locator("#push-step").select_option("1")
+        dashboard.locator("[data-role=push]").click()
+        ada.locator("[data-role=lesson-header][data-step='1']").wait_for(timeout=SECONDS * 1000)
+        # What she builds in the step, before the line drops:
+        ada.locator("[data-role=add-layer]").click()
+        layers = ada.locator(".pg-layers-header")
+        wait_until(ada, lambda: "1 hidden layer" in layers.text_content().lower(), SECONDS, "no hidden layer added")
+
+        link.cut()
+        notice = ada.locator("[data-role=reconnecting]")
+        notice.wait_for(timeout=SECONDS * 1000)
+        assert "Lost the connection to the class server" in notice.text_content()
+        card(dashboard, "Ada").and_(dashboard.locator("[data-online=false]")).wait_for(timeout=SECONDS * 1000)
+
+        link.restore()
+        # Her page finds the server again and reloads: the same class, step and network.
+        notice.wait_for(state="detached", timeout=SECONDS * 1000)
+        ada.locator(f"[data-role=class-status][data-code='{code}']").wait_for(timeout=SECONDS * 1000)
+        ada.locator("[data-role=lesson-header][data-step='1']").wait_for(timeout=SECONDS * 1000)
+        wait_until(ada, lambda: "1 hidden layer" in (layers.text_content() or "").lower(), SECONDS,
+                   "the network she built was lost")
+        online.wait_for(timeout=SECONDS * 1000)
+        assert "1 joined, 1 online" in dashboard.locator("#count").text_content()
+    finally:
+        link.close()

@@ -85,6 +85,8 @@ def test_the_network_the_learner_built_in_a_step_survives_a_reload(app_url, new_
     student.settle_edit()
     layers = page.locator(".pg-layers-header")
     assert "1 hidden layer" in layers.text_content().lower()
+    # The goal follows the edit at once, and drops the old network's figures.
+    wait_until(page, lambda: "hidden layers 1" in student.goal_text(), 10, student.goal_text())
     page.reload()
     student.wait_for_step(1)
     wait_until(page, lambda: "1 hidden layer" in (layers.text_content() or "").lower(), 20,
