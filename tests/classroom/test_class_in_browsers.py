@@ -91,6 +91,7 @@ def test_a_class_with_an_instructor_and_two_students(class_server, new_page):
         wait_until(student, lambda student=student: student.get_by_role("button", name="▶ Train",
                                                                           exact=True).is_disabled(),
                    SECONDS, "the pause did not reach a student")
+    dashboard.locator("[data-role=pause][data-paused=true]", has_text="Let everyone train").wait_for()
     dashboard.locator("[data-role=pause]").click()
     wait_until(ada, lambda: ada.get_by_role("button", name="▶ Train", exact=True).is_enabled(), SECONDS,
                "the students were not let go again")

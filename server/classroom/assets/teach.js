@@ -23,6 +23,22 @@ async function act(what, path, body) {
   }
 }
 
+// An action's button stays disabled until the server has answered: a
+// second click cannot act on the state the first one is changing (pause
+// twice instead of pause and let go).
+function onClick(button, action) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      await action();
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  });
+}
+
 function card(entry) {
   let known = cards.get(entry.id);
   if (!known) {
@@ -163,21 +179,21 @@ async function start() {
   }
   for (const [name, words] of Object.entries(config.rankings)) $("metric").append(el("option", { value: name, text: words }));
   $("metric").addEventListener("change", refreshSubmissions);
-  $("push").addEventListener("click", async () => {
+  onClick($("push"), async () => {
     const result = await act("Pushing the step", "/api/classroom/push", { lesson: $("push-lesson").value, step: Number($("push-step").value) });
     if (result) { showState(result); say(`Step ${Number($("push-step").value) + 1} went to everyone.`, "info"); }
   });
-  $("apply-locks").addEventListener("click", async () => {
+  onClick($("apply-locks"), async () => {
     const locked = [...$("locks").querySelectorAll("input:checked")].map((box) => box.value);
     const result = await act("Locking", "/api/classroom/locks", { locked });
     if (result) showState(result);
   });
-  $("pause").addEventListener("click", async () => {
+  onClick($("pause"), async () => {
     const result = await act("Pausing", "/api/classroom/pause", { paused: !state.paused });
     if (result) showState(result);
   });
   $("end-spotlight").addEventListener("click", () => spotlight(null));
-  $("push-preset").addEventListener("click", async () => {
+  onClick($("push-preset"), async () => {
     let preset;
     try {
       preset = JSON.parse($("preset").value);
