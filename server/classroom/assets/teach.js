@@ -81,8 +81,10 @@ function showRoster() {
   for (const entry of students.values()) card(entry);
 }
 
+// The class's state, from an action's answer or from the live feed,
+// whichever comes first: an older one (a lower seq) never replaces a newer.
 function showState(next) {
-  state = next || state;
+  if (next && !((next.seq ?? 0) < (state.seq ?? 0))) state = next;
   const paused = Boolean(state.paused);
   $("pause").textContent = paused ? "Let everyone train" : "Pause everyone";
   $("pause").dataset.paused = String(paused);
@@ -94,7 +96,7 @@ function showState(next) {
 
 async function spotlight(id) {
   const result = await act("The spotlight", "/api/classroom/spotlight", { student: id });
-  if (result) showState(result);
+  if (result) showState(result.state);
 }
 
 function fillSteps() {
@@ -181,16 +183,16 @@ async function start() {
   $("metric").addEventListener("change", refreshSubmissions);
   onClick($("push"), async () => {
     const result = await act("Pushing the step", "/api/classroom/push", { lesson: $("push-lesson").value, step: Number($("push-step").value) });
-    if (result) { showState(result); say(`Step ${Number($("push-step").value) + 1} went to everyone.`, "info"); }
+    if (result) { showState(result.state); say(`Step ${Number($("push-step").value) + 1} went to everyone.`, "info"); }
   });
   onClick($("apply-locks"), async () => {
     const locked = [...$("locks").querySelectorAll("input:checked")].map((box) => box.value);
     const result = await act("Locking", "/api/classroom/locks", { locked });
-    if (result) showState(result);
+    if (result) showState(result.state);
   });
   onClick($("pause"), async () => {
     const result = await act("Pausing", "/api/classroom/pause", { paused: !state.paused });
-    if (result) showState(result);
+    if (result) showState(result.state);
   });
   $("end-spotlight").addEventListener("click", () => spotlight(null));
   onClick($("push-preset"), async () => {
@@ -202,7 +204,7 @@ async function start() {
       return;
     }
     const result = await act("Pushing the preset", "/api/classroom/push", { preset });
-    if (result) { showState(result); say("The preset went to everyone.", "info"); }
+    if (result) { showState(result.state); say("The preset went to everyone.", "info"); }
   });
   $("export").addEventListener("click", exportCsv);
   for (const entry of overview.students) students.set(entry.id, entry);
