@@ -9,13 +9,39 @@ from tornado.web import HTTPError, RequestHandler
 
 class JsonApiMixin:
     """For RequestHandler and WebSocketHandler subclasses. A subclass names
-    its ``realm`` (for 401 answers) and ``failure_words`` ("the classroom"),
-    and answers its own refusals in ``refusal``."""
+    its ``realm`` (for 401 answers), ``failure_words`` ("the classroom") and
+    ``no_token_words``; it makes its own errors in ``refused`` and answers
+    them in ``refusal``."""
 
     realm = "playground"
     failure_words = "the server"
+    no_token_words = "this request needs a token: send the header 'Authorization: Bearer <token>'"
     #: json.dumps's separators for replies (the classroom's roster replies are compact).
     separators = (", ", ": ")
+
+    def refused(self, status: int, words: str) -> Exception:
+        """This API's error for a refusal (raised by the caller)."""
+        raise NotImplementedError
+
+    def given_token(self) -> str:
+        """The token of 'Authorization: Bearer <token>', else of ?token= (a
+        browser's websocket cannot send headers); 401 without one."""
+        header = self.request.headers.get("Authorization")
+        if header is not None:
+            scheme, _, value = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise self.refused(401, "the Authorization header must read 'Bearer <token>'")
+            return value.strip()
+        token = self.get_query_argument("token", None)
+        if not token:
+            raise self.refused(401, self.no_token_words)
+        return token
+
+    def require_websocket(self, address: str) -> None:
+        """Tornado answers a plain GET on a websocket in plain text: say it in JSON, with what to do."""
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            raise self.refused(400, f"{self.request.path} is a websocket: connect to ws://…{address} (or wss://) "
+                                    f"with a websocket client")
 
     def reply(self, body: dict, status: int = 200) -> None:
         self.set_status(status)

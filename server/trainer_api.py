@@ -100,6 +100,7 @@ class _ApiMixin(JsonApiMixin):
 
     realm = "playground trainer"
     failure_words = "the training server"
+    no_token_words = NO_TOKEN
 
     needs_token = True
 
@@ -112,19 +113,11 @@ class _ApiMixin(JsonApiMixin):
             return
         if self.token is None:
             raise ApiError(403, API_OFF)
-        given = None
-        header = self.request.headers.get("Authorization")
-        if header is not None:
-            scheme, _, value = header.strip().partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise ApiError(401, "the Authorization header must read 'Bearer <token>'")
-            given = value.strip()
-        else:
-            given = self.get_query_argument("token", None)
-        if not given:
-            raise ApiError(401, NO_TOKEN)
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+        if not hmac.compare_digest(self.given_token().encode(), self.token.encode()):
             raise ApiError(401, WRONG_TOKEN)
+
+    def refused(self, status: int, words: str) -> Exception:
+        return ApiError(status, words)
 
     def refusal(self, error) -> dict | None:
         return {"error": error.message, **error.extra} if isinstance(error, ApiError) else None
@@ -218,9 +211,7 @@ class JobSocket(_ApiMixin, WebSocketHandler):
         return PING_SECONDS
 
     async def get(self, *args, **kwargs):
-        if self.request.headers.get("Upgrade", "").lower() != "websocket":  # Tornado would answer in plain text
-            raise ApiError(400, "/api/jobs/connect is a websocket: connect to ws://…/api/jobs/connect "
-                                "(or wss://) with a websocket client")
+        self.require_websocket("/api/jobs/connect")
         await super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:

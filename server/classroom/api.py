@@ -38,6 +38,7 @@ class _ClassroomMixin(JsonApiMixin):
 
     realm = "playground classroom"
     failure_words = "the classroom"
+    no_token_words = NO_TOKEN
     separators = (",", ":")
 
     max_body = MAX_BODY
@@ -47,23 +48,14 @@ class _ClassroomMixin(JsonApiMixin):
 
     # --- who is asking --------------------------------------------------------------------
 
-    def token(self) -> str:
-        header = self.request.headers.get("Authorization")
-        if header is not None:
-            scheme, _, value = header.strip().partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise ClassroomError("the Authorization header must read 'Bearer <token>'", 401)
-            return value.strip()
-        token = self.get_query_argument("token", None)
-        if not token:
-            raise ClassroomError(NO_TOKEN, 401)
-        return token
+    def refused(self, status: int, words: str) -> Exception:
+        return ClassroomError(words, status)
 
     def student(self) -> Student:
-        return self.classroom.resume(self.token())
+        return self.classroom.resume(self.given_token())
 
     def instructor(self) -> Session:
-        return self.classroom.instructor(self.token())
+        return self.classroom.instructor(self.given_token())
 
     # --- bodies and replies -----------------------------------------------------------------
 
@@ -272,10 +264,8 @@ class LiveSocket(_ClassroomMixin, WebSocketHandler):
         return PING_SECONDS
 
     async def get(self, *args, **kwargs):
-        if self.request.headers.get("Upgrade", "").lower() != "websocket":
-            raise ClassroomError("/api/classroom/live is a websocket: connect to ws://…/api/classroom/live?token=… "
-                                 "with a websocket client")
-        self.who = self.classroom.identify(self.token())  # refused before the upgrade: 401 as JSON
+        self.require_websocket("/api/classroom/live?token=…")
+        self.who = self.classroom.identify(self.given_token())  # refused before the upgrade: 401 as JSON
         await super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:
