@@ -268,17 +268,18 @@ class Classroom:
             if any(student.name_key == name_key for student in live.students.values()):
                 raise taken
         token, now = secrets.token_urlsafe(32), self.clock()
+        digest = hash_token(token)
         try:
-            student_id = self.store.insert_student(live.id, name, name_key, hash_token(token), now)
+            student_id = self.store.insert_student(live.id, name, name_key, digest, now)
         except DuplicateError:
             raise taken from None
         with self._lock:
             student = _LiveStudent({"id": student_id, "session_id": live.id, "name": name, "name_key": name_key,
-                                    "token_hash": hash_token(token), "joined": now, "last_seen": now,
+                                    "token_hash": digest, "joined": now, "last_seen": now,
                                     "progress": None, "latest": None}, 0)
             live.students[student_id] = student
             self._student_sessions[student_id] = live.id
-            self._tokens[hash_token(token)] = ("student", student_id)
+            self._tokens[digest] = ("student", student_id)
             self._mark_changed(live, student_id)
         return Joined(token, student.ref)
 
@@ -452,7 +453,7 @@ class Classroom:
         """A state change under the next ``seq``: written, then sent to everyone."""
         with self._lock:
             live = self._session_live(session)
-            if live.state.get("ended") or self.clock() >= live.expires:
+            if self._has_ended(live):
                 raise ClassroomError(f"the session {live.code} has ended; it can be read and exported, "
                                      f"not changed", 403)
             seq = live.state["seq"] + 1
@@ -620,10 +621,14 @@ class Classroom:
 
     def _check_writable(self, live: _LiveSession, now: float | None = None) -> None:
         self._check_open()
-        if live.state.get("ended") or (now if now is not None else self.clock()) >= live.expires:
+        if self._has_ended(live, now):
             raise ClassroomError(f"the classroom session {live.code} ({live.title!r}) has ended "
                                  f"({_iso(live.expires)} UTC); it takes no more students or work — ask your "
                                  f"instructor for a new code", 403)
+
+    def _has_ended(self, live: _LiveSession, now: float | None = None) -> bool:
+        """Ended by the instructor, or expired."""
+        return bool(live.state.get("ended")) or (self.clock() if now is None else now) >= live.expires
 
     def _load(self, row: dict) -> _LiveSession:
         """A session and its roster into memory (once; under the lock)."""
@@ -695,7 +700,7 @@ class Classroom:
 
     def _public_state(self, live: _LiveSession) -> dict:
         state = dict(live.state)
-        state["ended"] = bool(state.get("ended")) or self.clock() >= live.expires
+        state["ended"] = self._has_ended(live)
         state["expires"] = live.expires
         return state
 
