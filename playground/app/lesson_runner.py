@@ -201,9 +201,8 @@ class LessonRunner(pn.viewable.Viewer):
         spec = self._step_spec or self.lesson.spec_at(self.step_index, LESSON_START)
         self.state.playing = False
         self.state.set_by_lesson(spec, self.state.locked, self.state.hidden, self.state.views)
-        self.view.reset()
+        self.view.reset()  # which also clears the summary of the run before
         self.view.load_weights(spec)
-        self.state.summary = {}
         self.step_done = not self.lesson.steps[self.step_index].goal.conditions
         self._show_step()
 

@@ -100,9 +100,6 @@ class NetworkView(JSComponent):
         spec_json = spec.to_json(weights=False)
         if spec_json != self.spec_json:
             self.spec_tag = self._next_tag()  # before the spec: the view posts the spec with this tag
-            # What the engine said of the last spec no longer holds: a goal
-            # shows this spec's figures as "not measured yet" until it reports.
-            self.state.summary = {}
         self.spec_json = spec_json  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 
@@ -150,7 +147,10 @@ class NetworkView(JSComponent):
         self._send_msg({"command": "setup", "spec": spec.to_json(), "tag": self._next_tag()})
 
     def _next_tag(self) -> int:
+        """A change to the run: what the engine said of the run before no
+        longer holds, so a goal shows "not measured yet" until it reports."""
         self.run_tag += 1
+        self.state.summary = {}
         return self.run_tag
 
     def _handle_msg(self, message) -> None:
