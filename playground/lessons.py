@@ -32,9 +32,8 @@ from typing import Callable, NamedTuple
 
 import yaml
 
-from playground.spec import (ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, Conv2D, Dense, Recurrent, Spec,
+from playground.spec import (ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, Conv2D, Dense, Pool, Recurrent, Spec,
                              SpecError, Task, plan_layers)
-from playground.spec.schema import Pool
 from playground.spec.edits import set_task
 
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -341,13 +340,13 @@ def _recurrent_cell(summary: dict, spec: Spec) -> str:
     return _one_name({layer.type for layer in spec.layers if isinstance(layer, Recurrent)})
 
 
+TRAIN_PLACES = ("browser", "server")
+
+
 def _trains_on(summary: dict, spec: Spec):
     """Where the page trained the run the summary describes (the page adds it)."""
     value = summary.get("trains_on")
     return value if value in TRAIN_PLACES else None
-
-
-TRAIN_PLACES = ("browser", "server")
 
 
 def _activation(summary: dict, spec: Spec) -> str:

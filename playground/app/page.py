@@ -7,13 +7,12 @@ from dataclasses import dataclass
 import panel as pn
 import param
 
-from playground.spec import Dense, Spec, SpecError, Task, describe_shape, plan_layers
+from playground.lessons import LESSON_START, LESSONS_DIR
+from playground.spec import Spec, SpecError, describe_shape, plan_layers
 from playground.spec.sharing import QUERY_KEY, spec_from_link
 
-from .controls import DataControls, RunControls
 from .classroom_link import ClassroomLink
-from playground.lessons import LESSONS_DIR
-
+from .controls import DataControls, RunControls
 from .lesson_runner import LessonRunner
 from .loss_chart import LossChart
 from .network_view import NetworkView
@@ -22,7 +21,7 @@ from .state import PlaygroundState
 TITLE = "Neural-network playground"
 
 #: The first thing a learner sees: the classic playground's circle.
-STARTER_SPEC = Spec(task=Task("circle"), layers=(Dense(4), Dense(2)))
+STARTER_SPEC = LESSON_START  # the lessons start from it too
 
 
 @dataclass(frozen=True)
