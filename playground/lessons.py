@@ -104,6 +104,8 @@ class Preset:
     views: tuple[str, ...] = VIEWS
     #: Start training again from fresh weights at step 0 when the step begins.
     reset: bool = False
+    #: Reset starts from the same weights every time (else it draws a new seed).
+    same_start: bool = False
 
 
 class GoalPart(NamedTuple):
@@ -673,7 +675,7 @@ def _mapping(value, where: _Where, label: str, line: int | None) -> _Fields:
 
 FRONT_KEYS = ("id", "title", "level", "minutes", "prerequisites")
 STEP_KEYS = ("preset", "goal", "hints", "quiz", "solution")
-PRESET_KEYS = ("spec", "locked", "unlocked", "hidden", "views", "reset")
+PRESET_KEYS = ("spec", "locked", "unlocked", "hidden", "views", "reset", "same_start")
 QUIZ_KEYS = ("question", "choices", "answer", "explanation")
 SOLUTION_KEYS = ("spec", "train")
 
@@ -739,7 +741,7 @@ def _read_preset(step: _Fields, previous: Preset, spec: Spec) -> tuple[Preset, S
         raise block.error("must show at least one view", "views")
     preset = Preset(patch, _locked(block, previous),
                     block.names("hidden", CONTROLS, "control") if block.has("hidden") else previous.hidden,
-                    views, block.flag("reset", False))
+                    views, block.flag("reset", False), block.flag("same_start", False))
     return preset, spec
 
 

@@ -89,6 +89,14 @@ class TrainingSession:
                 trainer.optimizer.load_state(old.optimizer.state())
         self.trainer, self.spec = trainer, spec
 
+    def restart(self, spec: Spec) -> None:
+        """A fresh start at step 0 on ``spec``: the weights it carries, else
+        weights from its seed."""
+        self.apply_spec(spec.with_weights(None))
+        self.reset()
+        if spec.weights is not None:
+            self.apply_spec(spec)
+
     def reset(self) -> None:
         """Start again on the same data: weights from the seed, step 0."""
         model = Model(self.spec.with_weights(None), self.dtype)

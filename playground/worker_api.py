@@ -13,12 +13,15 @@ from playground.spec import Spec
 _session: TrainingSession | None = None
 
 
-def setup(spec_json: str) -> None:
-    """Start, or change the running session's spec (weights kept where they fit)."""
+def setup(spec_json: str, fresh: bool = False) -> None:
+    """Start, or change the running session's spec: weights kept where they
+    fit, or (``fresh``) a new start at step 0."""
     global _session
     spec = Spec.from_json(spec_json)
     if _session is None:
         _session = TrainingSession(spec)
+    elif fresh:
+        _session.restart(spec)
     else:
         _session.apply_spec(spec)
 
@@ -36,20 +39,12 @@ def steps_per_epoch() -> int:
     return -(-len(trainer.x) // trainer.spec.training.batch_size)
 
 
-def reset() -> None:
-    _session.reset()
-
-
 def set_weight(layer: int, name: str, index: int, value: float) -> None:
     _session.set_weight(int(layer), str(name), int(index), float(value))
 
 
 def frame() -> bytes:
     return _session.encoded_frame()
-
-
-def summary_json() -> str:
-    return json.dumps(_session.summary())
 
 
 def set_views(views_json: str) -> None:

@@ -544,7 +544,7 @@ from torch import nn
 from torch.nn import functional as F
 
 HERE = Path(__file__).resolve().parent
-SEED = {task.seed}  # the run's seed in the playground (data, first weights, batch order)
+SEED = {spec.run_seed}  # the run's seed in the playground (first weights, batch order, dropout)
 DTYPE = torch.{dtype}  # weights.pt is {dtype}; the playground itself computes in float64
 
 

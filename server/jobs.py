@@ -211,12 +211,12 @@ class Job:
             self._send("failed", request=str(kind), message=f"unknown request {kind!r}")
             return
         if self.session is None and kind not in ("setup", "load_snapshot", "play", "pause", "mode", "ack",
-                                                  "views", "cancel"):
+                                                  "views", "cancel", "tag"):
             self._send("failed", request=kind, id=message.get("id"),
                        message="the job has no model yet: send its spec first")
             return
         if isinstance(message.get("tag"), int):
-            self.run_tag = message["tag"]  # a change to the run (setup, reset): frames say which
+            self.run_tag = message["tag"]  # a change to the run (setup, tag): frames say which
         try:
             handler(message)
         except (SpecError, ValueError, KeyError, TypeError, IndexError) as error:
@@ -232,11 +232,18 @@ class Job:
             self.session = TorchSession(spec, device=self.runner.device)
             if self._views is not None:
                 self._on_views(self._views)
+        elif message.get("fresh"):
+            self.session.restart(spec)
         else:
             self.session.apply_spec(spec)
         self._send_frame()
 
     _views = None
+
+    def _on_tag(self, message) -> None:
+        """The page's tag for the run the job is on already (a loaded snapshot's spec came back)."""
+        if self.session is not None:
+            self._send_frame()
 
     def _on_views(self, message) -> None:
         if self.session is None:
@@ -265,10 +272,6 @@ class Job:
                 return
             self.session.train(1)
         self.trained_seconds += time.monotonic() - started
-        self._send_frame()
-
-    def _on_reset(self, message) -> None:
-        self.session.reset()
         self._send_frame()
 
     def _on_set_weight(self, message) -> None:

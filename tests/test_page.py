@@ -73,7 +73,7 @@ def test_summaries_of_a_run_before_the_latest_change_are_dropped():
     view = NetworkView(state)
     old = view.run_tag
     state.edit("add_neuron", layer=0)
-    assert view.spec_tag == view.run_tag == old + 1
+    assert view.run_tag == old + 1 and view.run["tag"] == old + 1
     view._handle_msg({"type": "summary", "step": 900, "test_loss": 0.01, "tag": old})
     assert state.summary == {}
     view.reset()
@@ -127,3 +127,29 @@ def test_images_and_sequences_come_with_their_own_settings_and_models():
     delay = [w for w in data._option_widgets if w.label == "Delay"][0]
     delay.value = 12
     assert state.spec.task.option("delay") == 12
+
+
+def test_building_the_page_starts_one_run_and_no_reset():
+    """The controls follow the starting spec without acting on it: the page's
+    first run is its only one, so the engine's first summaries count."""
+    state = make_state()
+    view = NetworkView(state)
+    RunControls(state, view)
+    DataControls(state)
+    assert view.run["tag"] == 1 and view.run["fresh_since"] == 0
+
+
+def test_reset_draws_a_new_seed_unless_the_step_keeps_its_start():
+    state = make_state()
+    view = NetworkView(state)
+    controls = RunControls(state, view)
+    seeds = set()
+    for _ in range(3):
+        controls.reset.clicks += 1
+        seeds.add(state.spec.training.seed)
+        assert view.run["fresh_since"] == view.run["tag"]  # a fresh start of the new spec
+    assert len(seeds) == 3 and None not in seeds
+    state.set_by_lesson(state.spec, same_start=True)
+    before = state.spec
+    controls.reset.clicks += 1
+    assert state.spec == before and view.run["fresh_since"] == view.run["tag"]

@@ -103,7 +103,23 @@ class ClassroomLink:
         self.runner.store.auto_reconnect = True
         self.info = self.classroom.me(student)["session"]
         self.unsubscribe = self.classroom.subscribe_student(student, self._from_class)
+        # The class as it stands, at once (the feed's first message comes a
+        # tick later): its pushed step or preset, locks and pause, and its
+        # lesson open from the first second.
+        self._apply({"type": "state", "state": self.info.get("state") or {}})
+        self._open_class_lesson()
         self._show()
+
+    def _open_class_lesson(self) -> None:
+        """The class's lesson, where nothing was pushed yet; the instructor's
+        card names it at once."""
+        lesson = self.info.get("lesson")
+        if not lesson or lesson not in self.runner.lessons:
+            return
+        if self.runner.lesson_id == lesson:
+            self.send_progress(lesson, dict(self.runner._progress(lesson), step=self.runner.step_index))
+        elif not (self.info.get("state") or {}).get("push"):  # a pushed step or preset stands instead
+            self.runner.open(lesson)  # which reports the progress to the class
 
     def leave(self) -> None:
         self._disconnect()

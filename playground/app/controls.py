@@ -85,7 +85,7 @@ class RunControls(Synced):
         self.step = pn.widgets.Button(label="Step", width=70)
         self.step.on_click(lambda _: (setattr(state, "playing", False), view.step()))
         self.reset = pn.widgets.Button(label="Reset", width=70)
-        self.reset.on_click(lambda _: (setattr(state, "playing", False), view.reset()))
+        self.reset.on_click(lambda _: (setattr(state, "playing", False), state.reseed(), view.reset()))
         training = state.spec.training
         self.learning_rate = self._on(pn.widgets.Select(
             label="Learning rate", options=_numbers(LEARNING_RATES, training.learning_rate),
@@ -113,12 +113,11 @@ class RunControls(Synced):
         self.control("regularization", self.regularization, self.rate)
         self.where = pn.pane.HTML(pn.bind(_where_text, view.param.route_reason, state.param.route_note),
                                   sizing_mode="stretch_width", margin=(0, 10))
-        self.follow(state.spec)
-        self.apply_locks()
+        self._follow(state.spec)  # as a change of the spec would: the widgets' own watchers stay quiet
 
     def _set_init(self, init: str) -> None:
         """How the weights start only matters at the start: training starts again."""
-        if self.state.edit("set_training", init=init):
+        if init != self.state.spec.training.init and self.state.edit("set_training", init=init):
             self.state.playing = False
             self.view.reset()
 
@@ -191,8 +190,7 @@ class DataControls(Synced):
         self.control("batch_size", self.batch)
         self.control("regenerate", self.regenerate)
         self.control("layers", self.layers)
-        self.follow(state.spec)
-        self.apply_locks()
+        self._follow(state.spec)  # as a change of the spec would: the widgets' own watchers stay quiet
 
     def _set_layer_count(self, count: int) -> None:
         current = len(self.state.spec.layers)

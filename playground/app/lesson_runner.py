@@ -157,20 +157,24 @@ class LessonRunner(pn.viewable.Viewer):
         step = max(0, min(int(step), len(lesson.steps) - 1))
         self.lesson_id = lesson_id
         preset = lesson.spec_at(step, LESSON_START)
-        self.begin_step(step, model or preset)
+        # The learner's own model comes back after a reload with its run (the
+        # page resumes it): no fresh start over it.
+        self.begin_step(step, model or preset, give_weights=model is None, fresh=model is None)
         self._step_spec = preset  # "reset this step" goes back to the step's own model
 
-    def begin_step(self, index: int, spec: Spec, give_weights: bool = True) -> None:
-        """Set the step up: its spec and locks, a fresh start when it asks.
-        ``give_weights``: the engine takes the weights the spec carries (a
-        learner going on to the next step keeps theirs unless it sets some)."""
+    def begin_step(self, index: int, spec: Spec, give_weights: bool = True, fresh: bool = True) -> None:
+        """Set the step up: its spec and locks, a fresh start when it asks
+        (and ``fresh``). ``give_weights``: the engine takes the weights the
+        spec carries (a learner going on to the next step keeps theirs unless
+        it sets some)."""
         lesson = self.lesson
         step = lesson.steps[index]
         self.step_index, self.hints_shown = index, 0
         self.state.playing = False
-        self.state.set_by_lesson(spec, self._locks(step.preset.locked), step.preset.hidden, step.preset.views)
+        self.state.set_by_lesson(spec, self._locks(step.preset.locked), step.preset.hidden, step.preset.views,
+                                 step.preset.same_start)
         self.state.train_in = "automatic"
-        if step.preset.reset:
+        if step.preset.reset and fresh:
             self.view.reset()
         if give_weights:
             self.view.load_weights(spec)  # after the reset: the step's own weights win
@@ -200,7 +204,7 @@ class LessonRunner(pn.viewable.Viewer):
         """The step as it began: its model, fresh weights, step 0."""
         spec = self._step_spec or self.lesson.spec_at(self.step_index, LESSON_START)
         self.state.playing = False
-        self.state.set_by_lesson(spec, self.state.locked, self.state.hidden, self.state.views)
+        self.state.set_by_lesson(spec, self.state.locked, self.state.hidden, self.state.views, self.state.same_start)
         self.view.reset()  # which also clears the summary of the run before
         self.view.load_weights(spec)
         self.step_done = not self.lesson.steps[self.step_index].goal.conditions

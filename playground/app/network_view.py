@@ -64,11 +64,12 @@ class NetworkView(JSComponent):
     route_reason = param.String("", doc="Why it trains there, in words.")
     server_where = param.String("", doc="The server trainer's device in words; empty when there is none.")
     want_thumbnail = param.Boolean(False, doc="Summaries carry a small decision-surface picture (a classroom's).")
-    spec_tag = param.Integer(0, doc="The tag the view posts with the spec (see run_tag).")
-    #: Counts changes to the run (a new spec, a reset, new weights). The
-    #: engine echoes the tag of the latest change it made, so summaries of
-    #: a run that no longer is are dropped: a lesson's goal must not read them.
-    run_tag = 0
+    run = param.Dict(default={}, doc=(
+        "The run the engine is to be on: its 'tag' (counts changes to the run: a new spec, a reset, new "
+        "weights), its 'spec' (JSON, with the weights when it sets some) and 'fresh_since' (the tag of the "
+        "latest fresh start). A parameter, not a message, so that the view gets the latest run however "
+        "early it was set; the engine echoes the tag in its summaries, and summaries of a run that no "
+        "longer is are dropped: a lesson's goal must not read them."))
     locked = param.List(default=[], doc="Controls a lesson keeps fixed (see playground.lessons.CONTROLS).")
     hidden_controls = param.List(default=[], doc="Controls a lesson hides.")
     views = param.List(default=[], doc="The view tabs shown; empty: all.")
@@ -99,7 +100,7 @@ class NetworkView(JSComponent):
         self._route(spec)
         spec_json = spec.to_json(weights=False)
         if spec_json != self.spec_json:
-            self.spec_tag = self._next_tag()  # before the spec: the view posts the spec with this tag
+            self._start_run(spec, fresh=False)
         self.spec_json = spec_json  # last: the view reads the plan when this changes
         self.share_query = f"?{QUERY_KEY}={spec_to_link(spec)}"
 
@@ -137,21 +138,24 @@ class NetworkView(JSComponent):
         self._send_msg({"command": "step"})
 
     def reset(self) -> None:
-        """Fresh weights from the seed, step 0."""
-        self._send_msg({"command": "reset", "tag": self._next_tag()})
+        """A fresh start of the spec as it is: weights from its seed, step 0."""
+        self._start_run(self.state.spec, fresh=True)
 
     def load_weights(self, spec: Spec) -> None:
         """Give the engine the weights a spec carries (a lesson's preset)."""
-        if spec.weights is None:
-            return
-        self._send_msg({"command": "setup", "spec": spec.to_json(), "tag": self._next_tag()})
+        if spec.weights is not None:
+            self._start_run(spec, fresh=False)
 
-    def _next_tag(self) -> int:
+    @property
+    def run_tag(self) -> int:
+        return self.run.get("tag", 0)
+
+    def _start_run(self, spec: Spec, fresh: bool) -> None:
         """A change to the run: what the engine said of the run before no
         longer holds, so a goal shows "not measured yet" until it reports."""
-        self.run_tag += 1
+        tag = self.run_tag + 1
         self.state.summary = {}
-        return self.run_tag
+        self.run = {"tag": tag, "spec": spec.to_json(), "fresh_since": tag if fresh else self.run.get("fresh_since", 0)}
 
     def _handle_msg(self, message) -> None:
         kind = message.get("type") if isinstance(message, dict) else None
@@ -160,6 +164,8 @@ class NetworkView(JSComponent):
                 return  # of a run before the latest change: the goals of a lesson must not read it
             summary = {key: value for key, value in message.items() if key not in ("type", "tag")}
             self.state.summary = dict(summary, trains_on=self.backend)
+        elif kind == "resumed":
+            self.state.resumed_curve = _curve_points(message.get("history"))
         elif kind == "edit":
             fields = message.get("fields")
             if not isinstance(fields, dict):
@@ -182,3 +188,18 @@ class NetworkView(JSComponent):
                 self.state.replace_spec(Spec.from_json(message.get("spec", "")))
             except SpecError as error:
                 self.state.message = f"The loaded snapshot's model could not be shown: {error}"
+
+
+def _curve_points(history) -> list[dict]:
+    """The points of a kept loss curve the page sent; anything malformed is left out."""
+    if not isinstance(history, list):
+        return []
+    points = []
+    for point in history[:10_000]:
+        if isinstance(point, dict) and isinstance(point.get("step"), int):
+            points.append({"step": point["step"], **{key: _number(point.get(key)) for key in ("train", "test")}})
+    return points
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -2,6 +2,8 @@
 reports, and which controls a lesson keeps fixed."""
 from __future__ import annotations
 
+import secrets
+
 import param
 
 from playground.lessons import CONTROLS
@@ -29,7 +31,7 @@ _FIELD_CONTROLS = {
     "set_task": {"dataset": "dataset", "options": "dataset", "train_ratio": "ratio", "noise": "noise",
                  "seed": "regenerate"},
     "set_training": {"learning_rate": "learning_rate", "optimizer": "optimizer", "l1": "regularization",
-                     "l2": "regularization", "batch_size": "batch_size", "init": "init"},
+                     "l2": "regularization", "batch_size": "batch_size", "init": "init", "seed": "run"},
     "set_layer": {"units": "neurons", "filters": "neurons", "activation": "activation"},
 }
 _EDIT_CONTROLS = {
@@ -53,6 +55,8 @@ class PlaygroundState(param.Parameterized):
     spec = param.ClassSelector(class_=Spec, doc="The model being built and trained.")
     playing = param.Boolean(False, doc="Whether the engine is training.")
     summary = param.Dict(default={}, doc="The engine's latest summary: step, epoch, losses, accuracy.")
+    resumed_curve = param.List(default=[], doc="The loss curve so far of a run the page resumed after a "
+                                               "reload: [{step, train, test}, …].")
     message = param.String("", doc="Why the last edit was refused, in words; empty when it was not.")
     engine_ready = param.Boolean(False)
     train_in = param.Selector(default="automatic", objects=list(CHOICES),
@@ -61,6 +65,8 @@ class PlaygroundState(param.Parameterized):
     locked = param.List(default=[], item_type=str, doc="Controls shown but not changeable (a lesson's).")
     hidden = param.List(default=[], item_type=str, doc="Controls not shown (a lesson's).")
     views = param.List(default=[], item_type=str, doc="The view tabs shown; empty: all of them.")
+    same_start = param.Boolean(False, doc="Reset keeps the seed: a lesson step that needs the same start "
+                                          "every time.")
 
     def edit(self, name: str, **arguments) -> bool:
         """Apply a named edit. A refused edit leaves the spec as it was and says why."""
@@ -100,8 +106,15 @@ class PlaygroundState(param.Parameterized):
         self.spec = spec
         return True
 
-    def set_by_lesson(self, spec: Spec, locked=(), hidden=(), views=()) -> None:
+    def set_by_lesson(self, spec: Spec, locked=(), hidden=(), views=(), same_start=False) -> None:
         """What a lesson step sets up; locks do not apply to the lesson itself."""
         self.message = ""
         self.locked, self.hidden, self.views = list(locked), list(hidden), list(views)
+        self.same_start = same_start
         self.spec = spec
+
+    def reseed(self) -> None:
+        """New random first weights for the next fresh start (Reset): a new
+        seed in the spec, so that the page's link still reproduces the run."""
+        if not self.same_start:
+            self.spec = edits.set_training(self.spec, seed=secrets.randbelow(2**32))

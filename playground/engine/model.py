@@ -19,8 +19,8 @@ from .init import initialize, is_weight
 from .layers import AvgPool, Conv2D, Dense, Dropout, Flatten, MaxPool
 from .recurrent import GRU, LSTM, SimpleRNN
 
-# Seeds of independent random streams derived from the task seed; stream 0
-# belongs to the data.
+# Seeds of independent random streams derived from the run's seed; stream 0
+# (of the task's seed) belongs to the data.
 INIT_STREAM, BATCH_STREAM, DROPOUT_STREAM = 1, 2, 3
 
 _ENGINE_LAYERS = {
@@ -34,7 +34,7 @@ class Model:
         self.spec = spec
         self.dtype = np.dtype(dtype)
         self.plans = specs.plan_layers(spec)
-        seed = spec.task.seed
+        seed = spec.run_seed
         self.dropout_rng = np.random.default_rng([seed, DROPOUT_STREAM])
         self.layers = [self._build_layer(plan) for plan in self.plans]
         self._allocate()

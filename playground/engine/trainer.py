@@ -19,7 +19,7 @@ class Trainer:
         self.x = np.asarray(x_train, dtype=self.model.dtype)
         self.labels = np.asarray(y_train)
         self.targets = self.model.head.targets(self.labels, self.model.dtype)
-        self.rng = np.random.default_rng([spec.task.seed, BATCH_STREAM])
+        self.rng = np.random.default_rng([spec.run_seed, BATCH_STREAM])
         self.step = 0
         self.epochs_done = 0
         self._order = self.rng.permutation(len(self.x))

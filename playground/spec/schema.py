@@ -307,9 +307,14 @@ class Training:
     l2: float = 0.0
     init: str = "glorot"
     clip_norm: float = 0.0  # 0: no clipping
+    #: The seed of the first weights, the batch order and dropout; None: the
+    #: task's seed. Reset draws a new one, so that the link still reproduces the run.
+    seed: int | None = None
 
     def check(self) -> None:
         place = Place("training", "training")
+        if self.seed is not None:
+            place.whole("seed", self.seed, 0, 2**32 - 1)
         place.choice("optimizer", self.optimizer, OPTIMIZERS)
         place.number("learning_rate", self.learning_rate, 0.0, 100.0, low_open=True)
         place.number("momentum", self.momentum, 0.0, 1.0, high_open=True)
@@ -378,10 +383,12 @@ class Spec:
         task["features"] = list(self.task.features)
         task["options"] = {name: list(v) if isinstance(v, tuple) else v
                            for name, v in self.task.options.items()}
+        training = dataclasses.asdict(self.training)
+        if training["seed"] is None:  # the task's seed: links and files written before it stay the same
+            del training["seed"]
         out = {"version": self.version, "task": task,
                "layers": [layer.to_dict() for layer in self.layers],
-               "output": dataclasses.asdict(self.output),
-               "training": dataclasses.asdict(self.training)}
+               "output": dataclasses.asdict(self.output), "training": training}
         if weights and self.weights is not None:
             out["weights"] = list(self.weights)
         return out
@@ -409,6 +416,11 @@ class Spec:
     def replace(self, **changes) -> "Spec":
         """A copy with some parts changed, validated again."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def run_seed(self) -> int:
+        """The seed of the run's first weights, batch order and dropout."""
+        return self.task.seed if self.training.seed is None else self.training.seed
 
     def with_weights(self, weights) -> "Spec":
         return dataclasses.replace(self, weights=None if weights is None else tuple(weights))

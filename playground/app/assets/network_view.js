@@ -19,6 +19,7 @@
 
 const SUMMARY_INTERVAL_MS = 200; // summaries to Python, about 5 a second
 const THUMBNAIL = 16; // the side of the decision-surface thumbnail a classroom shows
+const KEEP_INTERVAL_MS = 2000; // the run is kept for a reload at most this often (more for big models)
 const TABS = [
   { id: "network", title: "Network" },
   { id: "gradients", title: "Gradient flow" },
@@ -54,7 +55,9 @@ class NetworkView {
     this.el = el;
     this.colours = new Colours(model.palette);
     this.spec = JSON.parse(model.spec_json);
-    this.sentSpec = null;
+    this.sentRun = null; // the tag of the run last given to the engine
+    this.freshSince = 0; // the latest fresh start it made
+    this.engineSpec = null; // the spec the engine trains
     this.frame = null;
     this.drawRequested = false;
     this.lastSummary = 0;
@@ -72,7 +75,15 @@ class NetworkView {
     this.root = el("div", { class: "pg-view" });
     this.buildSkeleton();
     this.codec = import(absolute(model.assets_url + "frame_codec.js"));
+    // The run this tab kept before a reload (run_store.js): a promise until read.
+    this.history = []; // the loss curve of the run, kept with it
+    this.keptAt = -Infinity;
+    this.keepInterval = KEEP_INTERVAL_MS;
+    this.resumable = import(absolute(model.assets_url + "run_store.js"))
+      .then((store) => { this.store = store; return store.keptRun(); })
+      .catch(() => null);
     model.on("spec_json", () => this.onSpec());
+    model.on("run", () => this.sendRun());
     model.on("share_query", () => this.updateAddress());
     model.on("playing", () => this.onPlaying());
     model.on("msg:custom", (message) => (message.engine ? this.fromEngine("server", message.engine) : this.onCommand(message)));
@@ -331,11 +342,12 @@ class NetworkView {
     this.startRun();
   }
 
-  // What a fresh engine needs to know: the speed, the spec, the views, whether to train.
+  // What a fresh engine needs to know: the speed, the run, the views, whether to train.
   startRun() {
-    this.sentSpec = null;
+    this.sentRun = null;
+    this.engineSpec = null;
     this.post("mode", { epochPerFrame: this.model.benchmark, epochsPerFrame: Number(this.speed.value) });
-    this.sendSpec();
+    this.sendRun();
     this.sendViews();
     if (this.model.playing) this.post("play");
   }
@@ -468,11 +480,65 @@ class NetworkView {
     }
   }
 
-  sendSpec() {
-    if (this.sentSpec === this.model.spec_json && this.sentTag === this.model.spec_tag) return;
-    this.sentSpec = this.model.spec_json;
-    this.sentTag = this.model.spec_tag;
-    this.post("setup", { spec: this.model.spec_json, tag: this.model.spec_tag });
+  // The run Python wants (model.run) to the engine, with its tag. Python may
+  // change the run several times in one go (a lesson step: its spec, a reset,
+  // its weights) and the view may see only the last: "fresh_since" keeps the
+  // reset. A run on the spec the engine has already (a loaded snapshot's)
+  // only needs the tag.
+  sendRun() {
+    const run = this.model.run;
+    if (!run || !run.spec || run.tag === this.sentRun) return;
+    if (this.resumable instanceof Promise) { // the kept run is still being read (a few milliseconds)
+      this.resumable.then((kept) => { this.resumable = kept; this.sendRun(); });
+      return;
+    }
+    const fresh = run.fresh_since > this.freshSince;
+    this.sentRun = run.tag;
+    this.freshSince = Math.max(this.freshSince, run.fresh_since);
+    const kept = this.resumable;
+    this.resumable = null; // a kept run resumes at the first run or never
+    if (kept && !fresh && kept.key === this.store.specKey(run.spec)) {
+      this.resume(kept, run);
+      return;
+    }
+    if (!fresh && run.spec === this.engineSpec) {
+      this.post("tag", { tag: run.tag });
+      return;
+    }
+    this.engineSpec = run.spec;
+    this.post("setup", { spec: run.spec, tag: run.tag, fresh });
+  }
+
+  // A reload comes back with the run the tab kept: weights, optimiser state,
+  // step, the loss curve so far, and training if it was.
+  resume(kept, run) {
+    this.engineSpec = run.spec;
+    this.history = kept.history;
+    this.post("load_snapshot", { id: "resume", text: kept.snapshot, tag: run.tag });
+    this.model.send_msg({ type: "resumed", history: kept.history });
+    if (kept.playing && !this.model.playing) this.model.playing = true;
+  }
+
+  // The run into the tab's store every few seconds while it changes, from a
+  // frame of the latest run (see run_store.js).
+  keepRun() {
+    if (!this.store || !this.ready || !this.frame || this.keeping) return;
+    if (this.frameTag !== this.model.run.tag || this.frame.header.step === this.keptStep) return;
+    if (performance.now() - this.keptAt < this.keepInterval) return;
+    this.keeping = true;
+    this.keptAt = performance.now();
+    this.keepingStep = this.frame.header.step;
+    this.post("snapshot", { id: "keep" });
+  }
+
+  async kept(text) {
+    const cost = performance.now() - this.keptAt;
+    this.keepInterval = Math.max(KEEP_INTERVAL_MS, 20 * cost); // keeping costs the run at most 5 %
+    const step = this.keepingStep;
+    await this.store.keepRun({ key: this.store.specKey(this.model.spec_json), snapshot: text,
+      history: this.history, step, playing: this.model.playing });
+    this.keptStep = step;
+    this.keeping = false;
   }
 
   // Something a view asks the engine for on demand; resolves to {header, arrays}.
@@ -525,7 +591,6 @@ class NetworkView {
 
   retry() {
     this.failed = false;
-    this.sentSpec = null;
     this.notice.hidden = true;
     this.model.engine_error = "";
     this.startWorker();
@@ -571,11 +636,26 @@ class NetworkView {
         break;
       case "loaded":
         if (message.id === "switch") break; // the run moved here; the page's spec follows
-        this.sentSpec = message.spec;
+        if (message.id === "resume") {
+          this.showNotice(`Welcome back: your run goes on from step ${this.history.at(-1)?.step ?? 0}.`, "info");
+          break;
+        }
+        this.engineSpec = message.spec; // Python's run on this spec only brings the tag
         this.model.send_msg({ type: "loaded_spec", spec: message.spec });
         this.showNotice("Snapshot loaded: training resumes where it was saved.", "info");
         break;
       case "failed":
+        if (message.id === "resume") { // a kept run this engine cannot take: a normal start, quietly
+          this.store.forgetRun();
+          this.sentRun = null;
+          this.engineSpec = null;
+          this.sendRun();
+          break;
+        }
+        if (message.id === "keep") {
+          this.keeping = false;
+          break;
+        }
         if (message.request === "probe" && this.probes.has(message.id)) {
           this.probes.get(message.id).reject(new Error(message.message));
           this.probes.delete(message.id);
@@ -631,9 +711,15 @@ class NetworkView {
     }
     this.lastSummary = performance.now();
     if (!this.frame) return;
-    const summary = { type: "summary", ...this.frame.header, tag: this.frameTag ?? null };
+    const header = this.frame.header;
+    const summary = { type: "summary", ...header, tag: this.frameTag ?? null };
     if (this.model.want_thumbnail) summary.thumbnail = this.thumbnail(); // (Bokeh cannot send undefined)
     this.model.send_msg(summary);
+    if (this.store && this.frameTag === this.model.run.tag) {
+      this.store.addPoint(this.history, { step: header.step, train: header.train_loss ?? null,
+        test: header.test_loss ?? null });
+      this.keepRun();
+    }
   }
 
   // The decision surface shrunk to THUMBNAIL × THUMBNAIL values in [-1, 1]
@@ -668,7 +754,6 @@ class NetworkView {
   onSpec() {
     const before = this.kind;
     this.spec = JSON.parse(this.model.spec_json);
-    this.sendSpec();
     if (this.kind !== before) this.showTab(this.tab); // another kind of data: another network view
     else if (this.activeView && this.activeView.setSpec) this.activeView.setSpec(this.spec);
     this.requestDraw();
@@ -689,6 +774,10 @@ class NetworkView {
       return;
     }
     this.post(this.model.playing ? "play" : "pause");
+    if (!this.model.playing) { // keep where the run stopped
+      this.keptAt = -Infinity;
+      this.keepRun();
+    }
   }
 
   onCommand(message) {
@@ -702,8 +791,6 @@ class NetworkView {
       return;
     }
     if (message.command === "step") this.post("step");
-    else if (message.command === "reset") this.post("reset", { tag: message.tag });
-    else if (message.command === "setup") this.post("setup", { spec: message.spec, tag: message.tag });
     else if (message.command === "submit") {
       if (this.ready) this.post("snapshot", { id: "submit" });
       else this.model.send_msg({ type: "submit", text: "" });
@@ -729,6 +816,10 @@ class NetworkView {
   }
 
   downloadSnapshot(text, id) {
+    if (id === "keep") {
+      this.kept(text);
+      return;
+    }
     if (id === "submit") { // the run goes to Python, which hands it to the class
       this.model.send_msg({ type: "submit", text });
       return;

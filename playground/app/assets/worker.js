@@ -7,7 +7,7 @@
 // takes about FRAME_BUDGET_MS per frame. The page acknowledges frames as it
 // draws them; at most maxInFlight wait, so nothing queues up without bound.
 //
-// Messages in:  boot, setup, play, pause, step, reset, set_weight, ack,
+// Messages in:  boot, setup, tag, play, pause, step, set_weight, ack,
 //               views, select, probe, snapshot, load_snapshot, mode
 // Messages out: status, ready, error, frame, probe, snapshot, loaded, failed
 
@@ -23,7 +23,7 @@ let epochsPerFrame = 1; // the learner's speed: at most this many epochs between
 let stepsPerFrame = 1;
 let inFlight = 0;
 let scheduled = false;
-let pendingSpec = null; // a spec that arrived before the engine was ready
+let pendingRun = null; // the run (a setup or a kept run to load) that arrived before the engine was ready
 let pendingViews = null; // the same for the views on the page
 
 const wake = new MessageChannel(); // zero-delay scheduling between frames
@@ -98,10 +98,10 @@ async function boot({ pyodideUrl, bundleUrl }) {
     throw new BootError("engine", `the playground engine failed to load (${pythonMessage(error)})`);
   }
   post("ready", { seconds: (performance.now() - started) / 1000 });
-  if (pendingSpec !== null) {
-    const spec = pendingSpec;
-    pendingSpec = null;
-    guarded(() => handlers.setup({ spec }), { request: "setup" });
+  if (pendingRun !== null) {
+    const run = pendingRun;
+    pendingRun = null;
+    guarded(() => handlers[run.type](run), { request: run.type, id: run.id });
   }
   if (pendingViews !== null) {
     const views = pendingViews;
@@ -145,13 +145,17 @@ function trainOneFrame() {
 }
 
 const handlers = {
-  setup({ spec }) {
+  setup(message) {
+    const { spec, fresh = false } = message;
     if (!api) {
-      pendingSpec = spec;
+      pendingRun = message;
       return;
     }
-    api.setup(spec);
+    api.setup(spec, Boolean(fresh));
     sendFrame();
+  },
+  tag() {
+    sendFrame(); // the run is the same: its frames carry the new tag from now on
   },
   play() {
     playing = true;
@@ -162,10 +166,6 @@ const handlers = {
   },
   step() {
     api.train(api.steps_per_epoch()); // an epoch's worth of batches, wherever the run stands
-    sendFrame();
-  },
-  reset() {
-    api.reset();
     sendFrame();
   },
   set_weight({ layer, name, index, value }) {
@@ -201,7 +201,12 @@ const handlers = {
   snapshot({ id }) {
     post("snapshot", { id, text: api.snapshot_json() });
   },
-  load_snapshot({ id, text }) {
+  load_snapshot(message) {
+    const { id, text } = message;
+    if (!api) {
+      pendingRun = message; // a kept run to resume once the engine is ready
+      return;
+    }
     const spec = api.load_snapshot(text);
     post("loaded", { id, spec });
     sendFrame();
@@ -220,9 +225,9 @@ self.onmessage = async (event) => {
   }
   const handler = handlers[message.type];
   if (!handler) return;
-  if (message.tag !== undefined) runTag = message.tag; // a change to the run (setup, reset): frames say which
+  if (message.tag !== undefined) runTag = message.tag; // a change to the run (setup, tag): frames say which
   // Before the engine is ready only the settings are kept; the rest needs it.
-  if (!api && !["setup", "play", "pause", "mode", "views"].includes(message.type)) {
+  if (!api && !["setup", "load_snapshot", "play", "pause", "mode", "views"].includes(message.type)) {
     if (message.type === "probe") post("failed", { request: "probe", id: message.id, message: "the engine is still starting" });
     return;
   }
