@@ -63,6 +63,10 @@ def probe(name: str, arguments_json: str) -> bytes:
     return frames.encode(dict(header, kind="probe", probe=name), arrays)
 
 
+def current_step() -> int:
+    return _session.trainer.step
+
+
 def snapshot_json() -> str:
     return _session.snapshot().to_json()
 

@@ -298,7 +298,8 @@ class Job:
         self._send("probe", frames.encode(dict(header, kind="probe", probe=name), arrays), id=message.get("id"))
 
     def _on_snapshot(self, message) -> None:
-        self._send("snapshot", id=message.get("id"), text=self.session.snapshot().to_json())
+        self._send("snapshot", id=message.get("id"), text=self.session.snapshot().to_json(),
+                   step=self.session.trainer.step)
 
     def _on_load_snapshot(self, message) -> None:
         snapshot = read_snapshot_text(message["text"])

@@ -49,6 +49,9 @@ class NetworkView(JSComponent):
     bundle_url = param.String("engine.zip")
     boot_timeout = param.Number(60.0, bounds=(1, None), doc="Seconds before a stuck start is reported.")
     benchmark = param.Boolean(False, doc="One epoch per frame, drawn as it arrives (for the benchmark).")
+    fault_hooks = param.Boolean(False, doc="The engine takes faults made on purpose (for the tests of recovery).")
+    hang_timeout = param.Number(20.0, bounds=(1, None), doc="Seconds without an answer before the browser's "
+                                                            "engine counts as hung and is replaced.")
     palette = param.Dict(default=palette.as_dict())
     feature_labels = param.Dict(default=dict(FEATURE_LABELS))
     activations = param.List(default=list(ACTIVATIONS))

@@ -105,9 +105,10 @@ def create_page(config: PageConfig = PageConfig(), trainer=None, classroom=None)
     spec, problem = initial_spec()
     state = PlaygroundState(spec=spec, message=problem)
     benchmark = (pn.state.session_args or {}).get("bench") == [b"1"]  # see server/browser_bench.py
+    faults = (pn.state.session_args or {}).get("faults") == [b"1"]  # see tests/browser/test_engine_faults.py
     view = NetworkView(state, trainer=trainer, assets_url=config.assets_url, pyodide_url=config.pyodide_url,
                        bundle_url=config.bundle_url, boot_timeout=config.boot_timeout, benchmark=benchmark,
-                       sizing_mode="stretch_width")
+                       fault_hooks=faults, hang_timeout=5.0 if faults else 20.0, sizing_mode="stretch_width")
     intro = pn.pane.Markdown(
         f"## {TITLE}\n"
         "Build a network, press **Train** and watch it learn: every square is a neuron, showing its output "

@@ -20,6 +20,8 @@
 const SUMMARY_INTERVAL_MS = 200; // summaries to Python, about 5 a second
 const THUMBNAIL = 16; // the side of the decision-surface thumbnail a classroom shows
 const KEEP_INTERVAL_MS = 2000; // the run is kept for a reload at most this often (more for big models)
+const PING_INTERVAL_MS = 1000; // the browser's engine is asked this often whether it still answers
+const MAX_FAULTS_A_MINUTE = 3; // more, and the engine is not restarted again
 const TABS = [
   { id: "network", title: "Network" },
   { id: "gradients", title: "Gradient flow" },
@@ -116,6 +118,7 @@ class NetworkView {
     this.lockObserver.disconnect();
     clearTimeout(this.bootTimer);
     clearInterval(this.clock);
+    clearInterval(this.watchdog);
     for (const view of Object.values(this.views)) if (view.destroy) view.destroy();
     if (this.worker) this.worker.terminate();
     this.worker = null;
@@ -336,8 +339,11 @@ class NetworkView {
       return;
     }
     this.worker.onmessage = (event) => this.fromEngine("browser", event.data);
-    this.worker.onerror = (event) => this.bootFailed(`the worker script failed (${event.message || "it could not be loaded"})`);
-    this.postTo("browser", "boot", { pyodideUrl: absolute(this.model.pyodide_url), bundleUrl: absolute(this.model.bundle_url) });
+    this.worker.onerror = (event) => (this.engineReady.browser
+      ? this.engineFault("it crashed", event.message)
+      : this.bootFailed(`the worker script failed (${event.message || "it could not be loaded"})`));
+    this.postTo("browser", "boot", { pyodideUrl: absolute(this.model.pyodide_url), bundleUrl: absolute(this.model.bundle_url),
+      faults: this.model.fault_hooks });
     if (this.backend !== "browser") return; // it waits, ready for a switch back
     this.startRun();
   }
@@ -514,6 +520,7 @@ class NetworkView {
   resume(kept, run) {
     this.engineSpec = run.spec;
     this.history = kept.history;
+    this.resumeNotice = kept.notice === undefined ? `Welcome back: your run goes on from step ${kept.step}.` : kept.notice;
     this.post("load_snapshot", { id: "resume", text: kept.snapshot, tag: run.tag });
     this.model.send_msg({ type: "resumed", history: kept.history });
     if (kept.playing && !this.model.playing) this.model.playing = true;
@@ -523,22 +530,74 @@ class NetworkView {
   // frame of the latest run (see run_store.js).
   keepRun() {
     if (!this.store || !this.ready || !this.frame || this.keeping) return;
-    if (this.frameTag !== this.model.run.tag || this.frame.header.step === this.keptStep) return;
+    if (this.frameTag !== this.model.run.tag) return;
+    if (this.frame.header.step === this.keptStep && this.frameTag === this.keptTag) return; // kept already
     if (performance.now() - this.keptAt < this.keepInterval) return;
     this.keeping = true;
     this.keptAt = performance.now();
-    this.keepingStep = this.frame.header.step;
+    this.keepingTag = this.frameTag;
     this.post("snapshot", { id: "keep" });
   }
 
-  async kept(text) {
+  async kept(text, step) {
     const cost = performance.now() - this.keptAt;
     this.keepInterval = Math.max(KEEP_INTERVAL_MS, 20 * cost); // keeping costs the run at most 5 %
-    const step = this.keepingStep;
-    await this.store.keepRun({ key: this.store.specKey(this.model.spec_json), snapshot: text,
-      history: this.history, step, playing: this.model.playing });
+    const key = this.store.specKey(this.model.spec_json);
+    this.lastGood = { key, snapshot: text, history: [...this.history], step }; // a broken engine restarts here
+    await this.store.keepRun({ key, snapshot: text, history: this.history, step, playing: this.model.playing });
     this.keptStep = step;
+    this.keptTag = this.keepingTag;
     this.keeping = false;
+    if (!this.model.playing && this.frame && this.frame.header.step > step) { // a paused run's last frame came meanwhile
+      this.keptAt = -Infinity;
+      this.keepRun();
+    }
+  }
+
+  // --- when the engine breaks ------------------------------------------------------
+
+  // The browser's engine must answer a ping now and then; one that does not
+  // (a hang, a crash without an error) is replaced.
+  watchEngine() {
+    clearInterval(this.watchdog);
+    this.lastPong = performance.now();
+    this.watchdog = setInterval(() => {
+      if (!this.worker || !this.engineReady.browser) return;
+      if (performance.now() - this.lastPong > this.model.hang_timeout * 1000) {
+        this.engineFault("it stopped answering");
+        return;
+      }
+      this.postTo("browser", "ping");
+    }, PING_INTERVAL_MS);
+  }
+
+  // The engine broke after it started (a fault inside it, a crash, no
+  // answer): a new one takes over from the run's last kept state, and the
+  // learner reads what happened in plain words. An engine that keeps
+  // breaking is left stopped, with the advice to reload.
+  engineFault(reason, detail = "") {
+    if (!this.worker) return;
+    if (detail) console.warn(`The training engine stopped: ${detail}`); // for whoever looks into it
+    const now = performance.now();
+    this.faultTimes = (this.faultTimes || []).filter((time) => now - time < 60000).concat([now]);
+    clearInterval(this.watchdog);
+    this.worker.terminate();
+    this.worker = null;
+    this.engineReady.browser = false;
+    this.keeping = false;
+    this.probes.forEach((waiting) => waiting.reject(new Error("the engine was restarted")));
+    this.probes.clear();
+    if (this.model.playing) this.model.playing = false;
+    const why = reason;
+    if (this.faultTimes.length > MAX_FAULTS_A_MINUTE) {
+      this.showNotice(`The training engine keeps stopping (${why}). Save what you need and reload the page.`, "error");
+      return;
+    }
+    const good = this.lastGood;
+    this.showNotice(`The training engine stopped (${why}) and was started again` +
+      (good ? `, from step ${good.step}.` : ".") + " Your network is as it was; press Train to go on.", "info");
+    this.resumable = good ? { ...good, playing: false, notice: null } : null;
+    this.startWorker(); // (while the server trains, it waits for a switch back)
   }
 
   // Something a view asks the engine for on demand; resolves to {header, arrays}.
@@ -616,6 +675,7 @@ class NetworkView {
         this.model.engine_status = "ready";
         this.model.engine_ready = true;
         this.model.send_msg({ type: "ready", seconds: message.seconds });
+        this.watchEngine();
         break;
       case "error":
         this.bootFailed(message.message, message.stage);
@@ -632,17 +692,28 @@ class NetworkView {
         break;
       }
       case "snapshot":
-        this.downloadSnapshot(message.text, message.id);
+        if (message.id === "keep") this.kept(message.text, message.step);
+        else this.downloadSnapshot(message.text, message.id);
         break;
       case "loaded":
         if (message.id === "switch") break; // the run moved here; the page's spec follows
         if (message.id === "resume") {
-          this.showNotice(`Welcome back: your run goes on from step ${this.history.at(-1)?.step ?? 0}.`, "info");
+          if (this.resumeNotice) this.showNotice(this.resumeNotice, "info");
           break;
         }
         this.engineSpec = message.spec; // Python's run on this spec only brings the tag
         this.model.send_msg({ type: "loaded_spec", spec: message.spec });
         this.showNotice("Snapshot loaded: training resumes where it was saved.", "info");
+        break;
+      case "pong":
+        this.lastPong = performance.now();
+        break;
+      case "fault":
+        if (message.id === "resume") { // the kept run broke the engine: it is not kept any more
+          this.store.forgetRun();
+          this.lastGood = null;
+        }
+        this.engineFault("an error inside it", message.message);
         break;
       case "failed":
         if (message.id === "resume") { // a kept run this engine cannot take: a normal start, quietly
@@ -816,10 +887,6 @@ class NetworkView {
   }
 
   downloadSnapshot(text, id) {
-    if (id === "keep") {
-      this.kept(text);
-      return;
-    }
     if (id === "submit") { // the run goes to Python, which hands it to the class
       this.model.send_msg({ type: "submit", text });
       return;

@@ -7,9 +7,10 @@
 // takes about FRAME_BUDGET_MS per frame. The page acknowledges frames as it
 // draws them; at most maxInFlight wait, so nothing queues up without bound.
 //
-// Messages in:  boot, setup, tag, play, pause, step, set_weight, ack,
+// Messages in:  boot, ping, setup, tag, play, pause, step, set_weight, ack,
 //               views, select, probe, snapshot, load_snapshot, mode
-// Messages out: status, ready, error, frame, probe, snapshot, loaded, failed
+// Messages out: status, ready, error, pong, frame, probe, snapshot, loaded,
+//               failed (a request refused, in the learner's words), fault (the engine broke)
 
 const FRAME_BUDGET_MS = 12;
 let maxInFlight = 1; // one frame drawn for each frame trained; 2 in the benchmark, which overlaps them
@@ -40,13 +41,22 @@ function status(stage, progress) {
   post("status", { stage, progress });
 }
 
+// The Python exceptions whose message is written for the learner (a bad
+// spec or snapshot, an example that does not fit); any other is a fault.
+const LEARNER_ERRORS = /^(playground\.spec\.errors\.)?(SpecError|ValueError): /;
+
 function pythonMessage(error) {
   // A Python exception arrives as a PythonError whose message ends with the
   // "Type: message" line; the learner needs that line, not the traceback.
   const text = String(error && error.message ? error.message : error);
   const lines = text.trim().split("\n");
   const last = lines[lines.length - 1];
-  return last.replace(/^(playground\.spec\.errors\.)?SpecError: /, "");
+  return last.replace(LEARNER_ERRORS, "");
+}
+
+function isLearnerError(error) {
+  const lines = String(error && error.message ? error.message : error).trim().split("\n");
+  return LEARNER_ERRORS.test(lines[lines.length - 1]);
 }
 
 function guarded(action, fields = {}) {
@@ -54,9 +64,26 @@ function guarded(action, fields = {}) {
     action();
   } catch (error) {
     playing = false;
-    post("failed", { ...fields, message: pythonMessage(error) });
+    if (isLearnerError(error)) post("failed", { ...fields, message: pythonMessage(error) });
+    else post("fault", { ...fields, message: pythonMessage(error) }); // the page starts a new engine
   }
 }
+
+// Faults on purpose, for the tests of the page's recovery (the page turns
+// them on only when its address asks for them: ?faults=1).
+const FAULTS = {
+  die() {
+    setTimeout(() => { throw new Error("the engine crashed (a fault made on purpose)"); });
+    setTimeout(() => self.close(), 10);
+  },
+  hang() {
+    for (;;) { /* never answers again */ }
+  },
+  raise() {
+    api.set_weight(null, "w", 0, 0); // a Python TypeError inside the engine
+  },
+};
+let faultsAllowed = false;
 
 class BootError extends Error {
   constructor(stage, message) {
@@ -199,7 +226,7 @@ const handlers = {
     post("probe", { id, buffer: bytes.buffer }, [bytes.buffer]);
   },
   snapshot({ id }) {
-    post("snapshot", { id, text: api.snapshot_json() });
+    post("snapshot", { id, text: api.snapshot_json(), step: api.current_step() });
   },
   load_snapshot(message) {
     const { id, text } = message;
@@ -215,7 +242,16 @@ const handlers = {
 
 self.onmessage = async (event) => {
   const message = event.data;
+  if (message.type === "ping") { // the page checks that the engine still answers
+    post("pong", { id: message.id });
+    return;
+  }
+  if (message.type === "fault" && faultsAllowed && FAULTS[message.kind]) {
+    guarded(FAULTS[message.kind], { request: "fault" });
+    return;
+  }
   if (message.type === "boot") {
+    faultsAllowed = Boolean(message.faults);
     try {
       await boot(message);
     } catch (error) {
